@@ -1,0 +1,76 @@
+# jackrec: `make run` and `make test` set up everything on a fresh Debian
+# machine (system packages with apt, then a virtualenv with the package).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BUILD := build
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# jackd2 asks a debconf question unless told not to.
+APT_PACKAGES := jackd2 libjack-jackd2-dev gcc libc6-dev python3-dev python3-venv \
+	valgrind strace
+CORE_SOURCES := cext/memory.c cext/ring.c cext/capture.c
+HARNESS := $(CORE_SOURCES) cext/tests/harness.c
+WARNINGS = $(shell $(BIN)/python cext/build_core.py)
+
+.PHONY: run test deps venv lint sanitize tsan asan valgrind unit integration clean
+
+run: venv
+	$(BIN)/jackrec run
+
+test: venv lint sanitize
+	$(BIN)/pytest
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "apt: installing" $$missing; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing; \
+	fi
+
+venv: deps $(BIN)/jackrec
+
+$(BIN)/jackrec: pyproject.toml setup.py cext/*.c cext/*.h cext/build_core.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The realtime core under ThreadSanitizer, AddressSanitizer + UBSan and
+# valgrind memcheck (the C harness, then the extension inside Python).
+sanitize: tsan asan valgrind
+
+tsan: venv
+	@mkdir -p $(BUILD)
+	gcc $(WARNINGS) -O1 -g -fsanitize=thread -fno-sanitize-recover=all -Icext \
+		$(HARNESS) -lpthread -lm -o $(BUILD)/harness-tsan
+	$(BUILD)/harness-tsan
+
+asan: venv
+	@mkdir -p $(BUILD)
+	gcc $(WARNINGS) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		-fno-sanitize-recover=all -Icext $(HARNESS) -lpthread -lm -o $(BUILD)/harness-asan
+	$(BUILD)/harness-asan
+
+valgrind: venv
+	@mkdir -p $(BUILD)
+	gcc $(WARNINGS) -O1 -g -Icext $(HARNESS) -lpthread -lm -o $(BUILD)/harness-plain
+	valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect $(BUILD)/harness-plain 50
+	$(BIN)/python cext/tests/memcheck.py
+
+unit: venv
+	$(BIN)/pytest --ignore=tests/integration
+
+integration: venv
+	$(BIN)/pytest tests/integration
+
+clean:
+	rm -rf $(VENV) $(BUILD) *.egg-info jackrec/_core*.so .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,332 @@
+/*
+ * The recorder's JACK process callback.
+ *
+ * Each cycle it reads the input ports, updates the meters, and while
+ * capturing appends the cycle to the frame ring as interleaved float32
+ * frames.  A cycle goes into the ring whole or not at all: when it does not
+ * fit, its frames are counted as lost and folded into the open overflow
+ * run, which is queued (position and length) once a later cycle fits, just
+ * before that cycle's frames, so the consumer always learns of a gap before
+ * it reads past it.
+ *
+ * Realtime rules: no locks, no allocation, no system calls (the clock is
+ * read through the vDSO), no output; the callback always returns 0, since
+ * a non-zero return makes JACK deactivate the client.  Statistics and
+ * meters are atomics: each has a single writer (this thread) except where
+ * a reader takes-and-resets a meter with an atomic exchange.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "jackrec_core.h"
+#include "memory.h"
+
+#include <jack/jack.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+    /* max |x| since last taken, as float bits: non-negative floats order
+     * like their bit patterns, so the maximum can be kept as an integer */
+    _Atomic uint32_t peak_bits;
+    /* (float sum of squares bits << 32) | frames: one word, so a reader
+     * always takes a sum together with the frames it covers */
+    _Atomic uint64_t energy;
+    _Atomic uint64_t clips;
+} channel_meter_t;
+
+struct jr_capture {
+    /* Set up before activation, read-only afterwards. */
+    uint32_t channels;
+    jack_client_t *client;
+    jack_port_t **ports;
+    const float **buffers; /* this cycle's port buffers (callback scratch) */
+    jr_ring_t *frames;
+    jr_ring_t *gaps;
+    channel_meter_t *meters;
+    int frames_locked;
+
+    _Atomic int capturing;
+
+    /* The open overflow run; owned by the callback, read by others only once
+     * the callback can no longer run.  frames == 0 when there is none. */
+    jr_gap_t open_gap;
+
+    /* Statistics: the callback is the only writer. */
+    _Atomic uint64_t cycles;
+    _Atomic uint64_t stream_frames;
+    _Atomic uint64_t frames_lost;
+    _Atomic uint64_t overflow_runs;
+    _Atomic uint64_t callback_ns_last;
+    _Atomic uint64_t callback_ns_max;
+    _Atomic uint64_t histogram[JR_HISTOGRAM_BUCKETS];
+    _Atomic uint32_t nframes_max;
+    _Atomic uint32_t first_jack_frame;
+    _Atomic uint32_t started;
+};
+
+/* ---- helpers for single-writer atomics ---- */
+
+/* A counter with one writer needs no read-modify-write instruction:
+ * a relaxed load and store is enough, and readers see whole values. */
+static inline void add_u64(_Atomic uint64_t *counter, uint64_t n)
+{
+    atomic_store_explicit(counter,
+                          atomic_load_explicit(counter, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+/* The meters are taken by readers with an exchange, so updating them
+ * needs compare-and-swap; a reader can make the loop retry, never block. */
+static inline void raise_peak(_Atomic uint32_t *slot, float peak)
+{
+    uint32_t bits;
+    memcpy(&bits, &peak, sizeof bits);
+    uint32_t old = atomic_load_explicit(slot, memory_order_relaxed);
+    while (bits > old &&
+           !atomic_compare_exchange_weak_explicit(slot, &old, bits, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+    }
+}
+
+static inline void add_energy(_Atomic uint64_t *slot, float sum, uint32_t frames)
+{
+    uint64_t old = atomic_load_explicit(slot, memory_order_relaxed);
+    uint64_t new;
+    do {
+        uint32_t old_frames = (uint32_t)old;
+        uint32_t sum_bits = (uint32_t)(old >> 32);
+        float total;
+        memcpy(&total, &sum_bits, sizeof total);
+        if (old_frames > UINT32_MAX - frames) {
+            /* untaken for a day: restart the window rather than wrap */
+            total = 0.0f;
+            old_frames = 0;
+        }
+        total += sum;
+        memcpy(&sum_bits, &total, sizeof sum_bits);
+        new = ((uint64_t)sum_bits << 32) | (old_frames + frames);
+    } while (!atomic_compare_exchange_weak_explicit(slot, &old, new, memory_order_relaxed,
+                                                    memory_order_relaxed));
+}
+
+static inline uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t histogram_bucket(uint64_t ns)
+{
+    if (ns < 8)
+        return (uint32_t)ns;
+    uint32_t octave = 63u - (uint32_t)__builtin_clzll(ns); /* >= 3 */
+    uint32_t bucket = (octave - 2u) * 8u + (uint32_t)((ns >> (octave - 3u)) & 7u);
+    return bucket < JR_HISTOGRAM_BUCKETS ? bucket : JR_HISTOGRAM_BUCKETS - 1;
+}
+
+uint64_t jr_histogram_floor_ns(uint32_t bucket)
+{
+    if (bucket < 8)
+        return bucket;
+    uint32_t octave = bucket / 8u + 2u;
+    return (uint64_t)(8u + bucket % 8u) << (octave - 3u);
+}
+
+/* ---- the process callback ---- */
+
+static void meter_cycle(jr_capture_t *c, jack_nframes_t nframes)
+{
+    for (uint32_t ch = 0; ch < c->channels; ch++) {
+        const float *x = c->buffers[ch];
+        float peak = 0.0f, sum = 0.0f;
+        uint64_t clips = 0;
+        for (jack_nframes_t f = 0; f < nframes; f++) {
+            float a = fabsf(x[f]);
+            peak = a > peak ? a : peak;
+            sum += x[f] * x[f];
+            clips += a >= 1.0f;
+        }
+        channel_meter_t *m = &c->meters[ch];
+        raise_peak(&m->peak_bits, peak);
+        add_energy(&m->energy, sum, nframes);
+        if (clips)
+            add_u64(&m->clips, clips);
+    }
+}
+
+static void interleave(const jr_capture_t *c, const jr_regions_t *regions)
+{
+    uint32_t channels = c->channels;
+    uint64_t frame = 0;
+    for (int r = 0; r < 2; r++) {
+        float *dst = regions->data[r];
+        for (uint64_t f = 0; f < regions->count[r]; f++, frame++)
+            for (uint32_t ch = 0; ch < channels; ch++)
+                *dst++ = c->buffers[ch][frame];
+    }
+}
+
+static void capture_cycle(jr_capture_t *c, jack_nframes_t nframes)
+{
+    uint64_t stream_frame = atomic_load_explicit(&c->stream_frames, memory_order_relaxed);
+    if (!atomic_load_explicit(&c->started, memory_order_relaxed)) {
+        atomic_store_explicit(&c->first_jack_frame, jack_last_frame_time(c->client),
+                              memory_order_relaxed);
+        /* release: readers that see started == 1 see first_jack_frame */
+        atomic_store_explicit(&c->started, 1, memory_order_release);
+    }
+
+    jr_regions_t regions;
+    int gap_open = c->open_gap.frames > 0;
+    int fits = jr_ring_write_regions(c->frames, nframes, &regions) == nframes &&
+               (!gap_open || jr_ring_write_space(c->gaps) > 0);
+    if (fits) {
+        if (gap_open) {
+            /* Queued before the frames that follow it are published: a
+             * consumer that can see those frames can see this record. */
+            jr_ring_write(c->gaps, &c->open_gap, 1);
+            c->open_gap.frames = 0;
+        }
+        interleave(c, &regions);
+        jr_ring_write_advance(c->frames, nframes);
+    } else {
+        if (!gap_open) {
+            c->open_gap.ring_position = jr_ring_write_position(c->frames);
+            c->open_gap.stream_frame = stream_frame;
+            c->open_gap.jack_frame = jack_last_frame_time(c->client);
+            add_u64(&c->overflow_runs, 1);
+        }
+        c->open_gap.frames += nframes;
+        add_u64(&c->frames_lost, nframes);
+    }
+    add_u64(&c->stream_frames, nframes);
+}
+
+static void account_time(jr_capture_t *c, jack_nframes_t nframes, uint64_t ns)
+{
+    add_u64(&c->cycles, 1);
+    atomic_store_explicit(&c->callback_ns_last, ns, memory_order_relaxed);
+    if (ns > atomic_load_explicit(&c->callback_ns_max, memory_order_relaxed))
+        atomic_store_explicit(&c->callback_ns_max, ns, memory_order_relaxed);
+    add_u64(&c->histogram[histogram_bucket(ns)], 1);
+    if (nframes > atomic_load_explicit(&c->nframes_max, memory_order_relaxed))
+        atomic_store_explicit(&c->nframes_max, nframes, memory_order_relaxed);
+}
+
+static int process(jack_nframes_t nframes, void *arg)
+{
+    jr_capture_t *c = arg;
+    uint64_t start = now_ns();
+    for (uint32_t ch = 0; ch < c->channels; ch++)
+        c->buffers[ch] = jack_port_get_buffer(c->ports[ch], nframes);
+    meter_cycle(c, nframes);
+    if (atomic_load_explicit(&c->capturing, memory_order_acquire))
+        capture_cycle(c, nframes);
+    account_time(c, nframes, now_ns() - start);
+    return 0;
+}
+
+/* ---- set-up and teardown (never in the JACK thread) ---- */
+
+jr_capture_t *jr_capture_new(uint32_t channels, uint64_t ring_frames, uint64_t gap_capacity)
+{
+    if (channels == 0 || ring_frames == 0 || gap_capacity == 0)
+        return NULL;
+    jr_capture_t *c = jr_memory_alloc(sizeof *c, NULL);
+    if (!c)
+        return NULL;
+    c->channels = channels;
+    c->ports = jr_memory_alloc(channels * sizeof *c->ports, NULL);
+    c->buffers = jr_memory_alloc(channels * sizeof *c->buffers, NULL);
+    c->meters = jr_memory_alloc(channels * sizeof *c->meters, NULL);
+    c->frames = jr_ring_new(ring_frames, channels * sizeof(float), &c->frames_locked);
+    c->gaps = jr_ring_new(gap_capacity, sizeof(jr_gap_t), NULL);
+    if (!c->ports || !c->buffers || !c->meters || !c->frames || !c->gaps) {
+        jr_capture_free(c);
+        return NULL;
+    }
+    /* jr_memory_alloc() zeroes memory, which is a valid initial state for
+     * these lock-free atomics on every platform we build for. */
+    return c;
+}
+
+void jr_capture_free(jr_capture_t *c)
+{
+    if (!c)
+        return;
+    jr_ring_free(c->gaps);
+    jr_ring_free(c->frames);
+    jr_memory_free(c->meters, c->channels * sizeof *c->meters, 0);
+    jr_memory_free(c->buffers, c->channels * sizeof *c->buffers, 0);
+    jr_memory_free(c->ports, c->channels * sizeof *c->ports, 0);
+    jr_memory_free(c, sizeof *c, 0);
+}
+
+int jr_capture_memory_locked(const jr_capture_t *c) { return c->frames_locked; }
+
+void jr_capture_set_port(jr_capture_t *c, uint32_t channel, void *port)
+{
+    if (channel < c->channels)
+        c->ports[channel] = port;
+}
+
+int jr_capture_install(jr_capture_t *c, void *client)
+{
+    for (uint32_t ch = 0; ch < c->channels; ch++)
+        if (!c->ports[ch])
+            return -1;
+    c->client = client;
+    return jack_set_process_callback(client, process, c);
+}
+
+void jr_capture_set_capturing(jr_capture_t *c, int capturing)
+{
+    atomic_store_explicit(&c->capturing, capturing ? 1 : 0, memory_order_release);
+}
+
+jr_ring_t *jr_capture_frames(jr_capture_t *c) { return c->frames; }
+
+jr_ring_t *jr_capture_gaps(jr_capture_t *c) { return c->gaps; }
+
+int jr_capture_open_gap(const jr_capture_t *c, jr_gap_t *gap)
+{
+    if (c->open_gap.frames == 0)
+        return 0;
+    *gap = c->open_gap;
+    return 1;
+}
+
+void jr_capture_read_stats(const jr_capture_t *c, jr_capture_stats_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->cycles = atomic_load_explicit(&c->cycles, memory_order_relaxed);
+    out->stream_frames = atomic_load_explicit(&c->stream_frames, memory_order_relaxed);
+    out->frames_lost = atomic_load_explicit(&c->frames_lost, memory_order_relaxed);
+    out->overflow_runs = atomic_load_explicit(&c->overflow_runs, memory_order_relaxed);
+    out->callback_ns_last = atomic_load_explicit(&c->callback_ns_last, memory_order_relaxed);
+    out->callback_ns_max = atomic_load_explicit(&c->callback_ns_max, memory_order_relaxed);
+    for (uint32_t b = 0; b < JR_HISTOGRAM_BUCKETS; b++)
+        out->histogram[b] = atomic_load_explicit(&c->histogram[b], memory_order_relaxed);
+    out->nframes_max = atomic_load_explicit(&c->nframes_max, memory_order_relaxed);
+    /* acquire: pairs with the release in capture_cycle */
+    out->started = atomic_load_explicit(&c->started, memory_order_acquire);
+    if (out->started)
+        out->first_jack_frame = atomic_load_explicit(&c->first_jack_frame, memory_order_relaxed);
+}
+
+void jr_capture_take_meters(jr_capture_t *c, float *peaks, float *sum_squares,
+                            uint32_t *frames, uint64_t *clips)
+{
+    for (uint32_t ch = 0; ch < c->channels; ch++) {
+        channel_meter_t *m = &c->meters[ch];
+        uint32_t peak_bits = atomic_exchange_explicit(&m->peak_bits, 0, memory_order_relaxed);
+        uint64_t energy = atomic_exchange_explicit(&m->energy, 0, memory_order_relaxed);
+        uint32_t sum_bits = (uint32_t)(energy >> 32);
+        memcpy(&peaks[ch], &peak_bits, sizeof peak_bits);
+        memcpy(&sum_squares[ch], &sum_bits, sizeof sum_bits);
+        frames[ch] = (uint32_t)energy;
+        clips[ch] = atomic_load_explicit(&m->clips, memory_order_relaxed);
+    }
+}

@@ -1,0 +1,315 @@
+/*
+ * Concurrency harness for the realtime core, built with ThreadSanitizer and
+ * with AddressSanitizer + UBSan (see `make sanitize`), and run under
+ * valgrind memcheck.
+ *
+ * 1. Ring: a producer and a consumer thread move ring_elements elements
+ *    through a small ring in random-sized blocks; every element is checked.
+ * 2. Capture: a "JACK thread" calls the real process callback (capture.c)
+ *    through a stand-in for libjack, a "writer" drains frames and gaps the
+ *    way jackrec/writer.py does and stalls now and then so the ring
+ *    overflows, and a "meter" thread reads meters and statistics all along.
+ *    The writer rebuilds the timeline (frames + silence for gaps) and checks
+ *    it against the stream the JACK thread produced, frame by frame.
+ *
+ * usage: harness [SCALE]   (SCALE divides the work; valgrind runs SCALE 50)
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "../jackrec_core.h"
+
+#include <jack/jack.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        if (!(cond)) {                                                                \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            exit(1);                                                                  \
+        }                                                                             \
+    } while (0)
+
+static uint32_t xorshift(uint32_t *state)
+{
+    uint32_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *state = x;
+}
+
+static void nap(long ns)
+{
+    struct timespec ts = {0, ns};
+    nanosleep(&ts, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* 1. The ring alone.                                                  */
+/* ------------------------------------------------------------------ */
+
+static uint32_t ring_elements = 5000000u;
+#define ELEMENT_WORDS 3
+
+static void *ring_producer(void *arg)
+{
+    jr_ring_t *ring = arg;
+    uint32_t seed = 1, next = 0;
+    uint32_t block[64 * ELEMENT_WORDS];
+    while (next < ring_elements) {
+        uint32_t count = 1 + xorshift(&seed) % 64;
+        if (count > ring_elements - next)
+            count = ring_elements - next;
+        for (uint32_t i = 0; i < count; i++)
+            for (int w = 0; w < ELEMENT_WORDS; w++)
+                block[i * ELEMENT_WORDS + w] = (next + i) * ELEMENT_WORDS + (uint32_t)w;
+        while (!jr_ring_write(ring, block, count))
+            sched_yield();
+        next += count;
+    }
+    return NULL;
+}
+
+static void *ring_consumer(void *arg)
+{
+    jr_ring_t *ring = arg;
+    uint32_t seed = 2, next = 0;
+    jr_regions_t regions;
+    while (next < ring_elements) {
+        uint64_t count = jr_ring_read_regions(ring, 1 + xorshift(&seed) % 100, &regions);
+        for (int r = 0; r < 2; r++) {
+            const uint32_t *words = regions.data[r];
+            for (uint64_t i = 0; i < regions.count[r] * ELEMENT_WORDS; i++)
+                CHECK(words[i] == next * ELEMENT_WORDS + (uint32_t)i);
+            next += (uint32_t)regions.count[r];
+        }
+        jr_ring_read_advance(ring, count);
+    }
+    return NULL;
+}
+
+static void test_ring(void)
+{
+    jr_ring_t *ring = jr_ring_new(100, ELEMENT_WORDS * sizeof(uint32_t), NULL);
+    CHECK(ring && jr_ring_capacity(ring) == 128);
+    pthread_t producer, consumer;
+    pthread_create(&producer, NULL, ring_producer, ring);
+    pthread_create(&consumer, NULL, ring_consumer, ring);
+    pthread_join(producer, NULL);
+    pthread_join(consumer, NULL);
+    CHECK(jr_ring_read_space(ring) == 0);
+    CHECK(jr_ring_read_position(ring) == ring_elements);
+    jr_ring_free(ring);
+    printf("ring: %u elements through a 128-element ring, all in order\n", ring_elements);
+}
+
+/* ------------------------------------------------------------------ */
+/* 2. The process callback, with a stand-in for libjack.               */
+/* ------------------------------------------------------------------ */
+
+#define CHANNELS 4
+#define PERIOD 64
+static uint32_t cycles = 20000u;
+#define RING_FRAMES 1024
+
+/* A "port" is the address of its buffer pointer. */
+static float port_buffers[CHANNELS][PERIOD];
+static float *ports[CHANNELS];
+static JackProcessCallback process_callback;
+static void *process_arg;
+static jack_nframes_t frame_time;
+static atomic_int producer_done;
+
+void *jack_port_get_buffer(jack_port_t *port, jack_nframes_t nframes)
+{
+    (void)nframes;
+    return *(float **)port;
+}
+
+jack_nframes_t jack_last_frame_time(const jack_client_t *client)
+{
+    (void)client;
+    return frame_time;
+}
+
+int jack_set_process_callback(jack_client_t *client, JackProcessCallback callback, void *arg)
+{
+    (void)client;
+    process_callback = callback;
+    process_arg = arg;
+    return 0;
+}
+
+/* Sample of channel ch at stream frame n: exact in float32. */
+static float sample(uint64_t n, int ch) { return (float)(n % 1000003u) + 0.125f * (float)ch; }
+
+static void *jack_thread(void *arg)
+{
+    (void)arg;
+    uint64_t n = 0;
+    for (uint32_t cycle = 0; cycle < cycles; cycle++) {
+        for (int ch = 0; ch < CHANNELS; ch++)
+            for (int f = 0; f < PERIOD; f++)
+                port_buffers[ch][f] = sample(n + (uint64_t)f, ch);
+        CHECK(process_callback(PERIOD, process_arg) == 0);
+        n += PERIOD;
+        frame_time += PERIOD;
+        if (cycle % 4 == 0)
+            nap(50000); /* a period passes: ~1.3 ms per 256 frames */
+    }
+    atomic_store(&producer_done, 1);
+    return NULL;
+}
+
+typedef struct {
+    jr_capture_t *capture;
+    uint64_t timeline;   /* frames placed in the rebuilt take */
+    uint64_t gap_frames; /* of which silence */
+    uint64_t gaps;
+} writer_t;
+
+static void write_frames(writer_t *w, const float *frames, uint64_t count)
+{
+    for (uint64_t i = 0; i < count; i++, w->timeline++)
+        for (int ch = 0; ch < CHANNELS; ch++)
+            CHECK(frames[i * CHANNELS + (uint64_t)ch] == sample(w->timeline, ch));
+}
+
+static void write_gap(writer_t *w, const jr_gap_t *gap)
+{
+    CHECK(gap->stream_frame == w->timeline); /* the gap starts where we are */
+    CHECK(gap->frames > 0 && gap->frames % PERIOD == 0);
+    w->timeline += gap->frames;
+    w->gap_frames += gap->frames;
+    w->gaps++;
+}
+
+/* One pass of jackrec/writer.py's DiskWriter._drain. */
+static uint64_t drain(writer_t *w)
+{
+    jr_ring_t *frames = jr_capture_frames(w->capture);
+    jr_ring_t *gaps = jr_capture_gaps(w->capture);
+    jr_regions_t regions, gap_regions;
+    uint64_t available = jr_ring_read_regions(frames, UINT64_MAX, &regions);
+    const jr_gap_t *gap = NULL;
+    if (jr_ring_read_regions(gaps, 1, &gap_regions))
+        gap = gap_regions.data[0];
+    uint64_t position = jr_ring_read_position(frames);
+    if (gap && gap->ring_position - position < available)
+        available = gap->ring_position - position;
+    uint64_t first = available < regions.count[0] ? available : regions.count[0];
+    write_frames(w, regions.data[0], first);
+    write_frames(w, regions.data[1], available - first);
+    jr_ring_read_advance(frames, available);
+    if (gap && gap->ring_position == position + available) {
+        write_gap(w, gap);
+        jr_ring_read_advance(gaps, 1);
+        return available + 1;
+    }
+    return available;
+}
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void *writer_thread(void *arg)
+{
+    writer_t *w = arg;
+    double next_stall = seconds() + 0.02;
+    while (!atomic_load(&producer_done)) {
+        drain(w);
+        if (seconds() > next_stall) {
+            nap(5000000); /* a stalled disk: the ring overflows */
+            next_stall = seconds() + 0.02;
+        }
+    }
+    return NULL;
+}
+
+static void *meter_thread(void *arg)
+{
+    jr_capture_t *capture = arg;
+    float peaks[CHANNELS], sums[CHANNELS];
+    uint32_t frames[CHANNELS];
+    uint64_t clips[CHANNELS];
+    jr_capture_stats_t stats;
+    while (!atomic_load(&producer_done)) {
+        jr_capture_take_meters(capture, peaks, sums, frames, clips);
+        for (int ch = 0; ch < CHANNELS; ch++)
+            CHECK(peaks[ch] >= 0.0f && sums[ch] >= 0.0f);
+        jr_capture_read_stats(capture, &stats);
+        CHECK(stats.frames_lost <= stats.stream_frames);
+        nap(1000000);
+    }
+    return NULL;
+}
+
+static void test_capture(void)
+{
+    jr_capture_t *capture = jr_capture_new(CHANNELS, RING_FRAMES, 16);
+    CHECK(capture);
+    for (int ch = 0; ch < CHANNELS; ch++) {
+        ports[ch] = port_buffers[ch];
+        jr_capture_set_port(capture, (uint32_t)ch, &ports[ch]);
+    }
+    CHECK(jr_capture_install(capture, (void *)1) == 0);
+    jr_capture_set_capturing(capture, 1);
+
+    writer_t writer = {.capture = capture};
+    pthread_t jack, disk, meter;
+    pthread_create(&disk, NULL, writer_thread, &writer);
+    pthread_create(&meter, NULL, meter_thread, capture);
+    pthread_create(&jack, NULL, jack_thread, NULL);
+    pthread_join(jack, NULL); /* like jack_deactivate(): no more cycles */
+    pthread_join(disk, NULL);
+    pthread_join(meter, NULL);
+
+    while (drain(&writer)) {
+    }
+    jr_gap_t open_gap;
+    if (jr_capture_open_gap(capture, &open_gap))
+        write_gap(&writer, &open_gap);
+
+    jr_capture_stats_t stats;
+    jr_capture_read_stats(capture, &stats);
+    CHECK(stats.cycles == cycles && stats.started && stats.first_jack_frame == 0);
+    CHECK(stats.stream_frames == (uint64_t)cycles * PERIOD);
+    CHECK(writer.timeline == stats.stream_frames);
+    CHECK(writer.gap_frames == stats.frames_lost);
+    CHECK(stats.overflow_runs > 0 && stats.overflow_runs == writer.gaps);
+    uint64_t counted = 0;
+    for (int b = 0; b < JR_HISTOGRAM_BUCKETS; b++)
+        counted += stats.histogram[b];
+    CHECK(counted == cycles);
+    jr_capture_free(capture);
+    printf("capture: %llu frames, %llu lost in %llu gaps, timeline rebuilt exactly\n",
+           (unsigned long long)stats.stream_frames, (unsigned long long)stats.frames_lost,
+           (unsigned long long)stats.overflow_runs);
+}
+
+static void test_histogram(void)
+{
+    for (uint32_t b = 1; b < JR_HISTOGRAM_BUCKETS; b++)
+        CHECK(jr_histogram_floor_ns(b) > jr_histogram_floor_ns(b - 1));
+}
+
+int main(int argc, char **argv)
+{
+    uint32_t scale = argc > 1 ? (uint32_t)atoi(argv[1]) : 1;
+    CHECK(scale >= 1);
+    ring_elements /= scale;
+    cycles /= scale;
+    test_histogram();
+    test_ring();
+    test_capture();
+    return 0;
+}

@@ -1,0 +1,275 @@
+"""The ``jackrec`` command line.
+
+Every failure the user can cause or fix (bad options, no server, an
+unwritable path) ends in one line on stderr, ``jackrec: error: ...``, and a
+non-zero exit status: 2 for bad usage, 1 for everything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from jackrec import __version__
+from jackrec.errors import JackrecError, UsageError
+from jackrec.status import CLEAR_LINE
+
+log = logging.getLogger("jackrec")
+
+STATUS_INTERVAL = 0.2
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def parse_seconds(text: str) -> float:
+    """Seconds as ``90``, ``90.5``, ``1:30`` or ``1:02:03``."""
+    if not re.fullmatch(r"(\d+:){0,2}\d+(\.\d+)?", text.strip()):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a duration (e.g. 90, 1:30, 1:02:03)")
+    seconds = 0.0
+    for part in text.strip().split(":"):
+        seconds = seconds * 60 + float(part)
+    return seconds
+
+
+def parse_bits(text: str) -> str:
+    value = text.lower().removeprefix("pcm_")
+    if value not in ("16", "24", "32", "float"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not 16, 24, 32 or float")
+    return value
+
+
+def whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="jackrec", description="Multichannel JACK recorder.")
+    parser.add_argument("--version", action="version", version=f"jackrec {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log JACK messages too")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+
+    record = commands.add_parser("record", help="record JACK ports into a file")
+    record.add_argument("file", type=Path, help="the take to create (never overwritten)")
+    add_recording_options(record)
+    record.add_argument("--duration", "-d", type=parse_seconds, help="stop after this long (exact)")
+    record.add_argument("--quiet", "-q", action="store_true", help="no status line, no summary")
+    record.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+
+    ports = commands.add_parser("ports", help="list the JACK ports, sources first")
+    ports.add_argument("--server", help="JACK server name")
+
+    doctor = commands.add_parser("doctor", help="check JACK, realtime and memory locking")
+    doctor.add_argument("--server", help="JACK server name")
+
+    source = commands.add_parser("demo-source", help="run the built-in test-signal client")
+    source.add_argument("--channels", "-c", type=whole_number, default=8)
+    source.add_argument("--signal", choices=["sine", "counter"], default="sine")
+    source.add_argument("--name", default="jackrec-source", help="JACK client name")
+    source.add_argument("--server", help="JACK server name")
+
+    run = commands.add_parser(
+        "run", help="record from JACK, or from a private demo server when none runs"
+    )
+    run.add_argument("--dir", type=Path, default=Path("recordings"), help="where takes go")
+    add_recording_options(run)
+    return parser
+
+
+def add_recording_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--channels", "-c", type=whole_number, help="channels (default 2)")
+    parser.add_argument(
+        "--port",
+        "-p",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="source ports to record: glob, or 're:' regex (repeatable)",
+    )
+    parser.add_argument("--no-connect", action="store_true", help="leave patching to others")
+    parser.add_argument("--name", default="jackrec", help="JACK client name")
+    parser.add_argument("--server", help="JACK server name")
+    parser.add_argument("--format", "-f", choices=["wav", "rf64", "w64", "flac", "caf"])
+    parser.add_argument(
+        "--bits", "--subtype", "-b", type=parse_bits, help="16, 24, 32 or float (default)"
+    )
+    parser.add_argument(
+        "--buffer", type=float, default=10.0, metavar="SECONDS", help="ring size (default 10)"
+    )
+
+
+@contextlib.contextmanager
+def stop_signals(request_stop: Callable[[], None]) -> Iterator[None]:
+    """Turn Ctrl-C, SIGTERM and SIGHUP into a request to stop cleanly."""
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.getsignal(sig) for sig in signals}
+    for sig in signals:
+        signal.signal(sig, lambda signum, frame: request_stop())
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def record_command(args: argparse.Namespace) -> int:
+    from jackrec.recorder import Recorder, RecordOptions
+    from jackrec.status import StatusLine, summary_text
+
+    options = RecordOptions(
+        path=args.file,
+        channels=args.channels,
+        ports=tuple(args.port),
+        connect=not args.no_connect,
+        client_name=args.name,
+        server=args.server,
+        format=args.format,
+        bits=args.bits,
+        duration=args.duration,
+        buffer_seconds=args.buffer,
+    )
+    recorder = Recorder(options)
+    with stop_signals(recorder.request_stop):
+        recorder.start()
+        status = StatusLine(enabled=not (args.quiet or args.json))
+        while not recorder.wait(STATUS_INTERVAL):
+            status.show(recorder.progress())
+        status.clear()
+        summary = recorder.stop()
+    if args.json:
+        print(json.dumps(summary.to_dict(), indent=2))
+    elif not args.quiet:
+        print(summary_text(summary))
+    if summary.error:
+        raise JackrecError(f"{summary.error}; {summary.path} holds {summary.frames} frames")
+    return 0
+
+
+def ports_command(args: argparse.Namespace) -> int:
+    from jackrec.jackclient import open_client
+    from jackrec.ports import list_ports
+
+    client = open_client("jackrec-ports", args.server)
+    try:
+        infos = list_ports(client)
+    finally:
+        client.close()
+    width = max((len(info.name) for info in infos), default=0)
+    heading = None
+    for info in infos:
+        title = "sources (outputs)" if info.is_source else "sinks (inputs)"
+        if title != heading:
+            print(f"{title}:")
+            heading = title
+        kind = "audio" if "audio" in info.type else "midi" if "midi" in info.type else info.type
+        flags = "physical" if info.is_physical else ""
+        arrow = "->" if info.is_source else "<-"
+        links = f" {arrow} {', '.join(info.connections)}" if info.connections else ""
+        print(f"  {info.name:<{width}}  {kind:<5} {flags:<8}{links}".rstrip())
+    return 0
+
+
+def doctor_command(args: argparse.Namespace) -> int:
+    from jackrec.doctor import diagnose, report
+
+    findings = diagnose(args.server)
+    print(report(findings))
+    return 0 if findings[0].ok or "not reachable" not in findings[0].text else 1
+
+
+def demo_source_command(args: argparse.Namespace) -> int:
+    from jackrec.source import SignalSource
+
+    if not 1 <= args.channels <= 2048:
+        raise UsageError("--channels must be 1 to 2048")
+    stop = threading.Event()
+    with (
+        stop_signals(stop.set),
+        SignalSource(args.channels, args.signal, name=args.name, server=args.server) as source,
+    ):
+        print(f"{args.signal} on {source.port_names[0]}..{source.port_names[-1]}; Ctrl-C stops")
+        while not stop.wait(0.5):
+            pass
+    return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """What ``make run`` does: record on JACK, or on a private demo server."""
+    from jackrec.jackclient import server_reachable
+    from jackrec.jackserver import DummyServer
+    from jackrec.source import SignalSource
+
+    args.dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    args.duration, args.quiet, args.json = None, False, False
+    if server_reachable(args.server):
+        args.file = args.dir / f"take-{stamp}.wav"
+        return record_command(args)
+    print("no JACK server running: starting a private dummy server with a test signal")
+    channels = args.channels or 8
+    with (
+        DummyServer(f"jackrec-demo-{os.getpid()}") as server,
+        SignalSource(channels, "sine", server=server.name) as source,
+    ):
+        args.server, args.channels = server.name, channels
+        args.port = args.port or [f"{source.client.name}:*"]
+        args.file = args.dir / f"demo-{stamp}.wav"
+        return record_command(args)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "record": record_command,
+    "ports": ports_command,
+    "doctor": doctor_command,
+    "demo-source": demo_source_command,
+    "run": run_command,
+}
+
+
+class OneLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """``jackrec: warning: ...`` on stderr, clearing a status line first."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.setFormatter(logging.Formatter("jackrec: %(levelname)s: %(message)s"))
+        self.prefix = CLEAR_LINE if sys.stderr.isatty() else ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.levelname = record.levelname.lower()
+        return self.prefix + super().format(record)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, handlers=[OneLineHandler()], force=True)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.verbose:
+            logging.getLogger().setLevel(logging.DEBUG)
+        return COMMANDS[args.command](args)
+    except JackrecError as error:
+        print(f"jackrec: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

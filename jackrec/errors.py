@@ -1,0 +1,22 @@
+"""The one exception type the command line turns into a one-line message."""
+
+
+class JackrecError(Exception):
+    """An error the user can act on; its message is a single line.
+
+    The command line prints ``jackrec: error: <message>`` and exits with
+    `exit_code`, without a traceback.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class UsageError(JackrecError):
+    """A bad command-line option or option combination."""
+
+    exit_code = 2

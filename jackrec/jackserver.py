@@ -1,0 +1,139 @@
+"""A private ``jackd -d dummy`` server, for the demo, the tests and benchmarks.
+
+The server gets its own name (``jackd -n``), so it never disturbs a user's
+running JACK, and is stopped by PID.  Its output goes to a log file that is
+quoted when it fails to come up.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from jackrec.errors import JackrecError
+from jackrec.jackclient import server_reachable
+
+
+class DummyServer:
+    """A JACK server on the dummy driver (no sound card, real timing).
+
+    Parameters
+    ----------
+    name
+        Server name; clients select it with ``servername`` or the
+        ``JACK_DEFAULT_SERVER`` environment variable.
+    rate, period
+        Sample rate and frames per cycle.
+    capture_ports, playback_ports
+        Physical ports of the dummy driver (they carry silence).
+    realtime
+        Ask for SCHED_FIFO; jackd falls back when the system refuses.
+    synchronous
+        Run the graph synchronously (``jackd --sync``): the server waits for
+        every client before the next cycle, so a client delayed by the
+        machine runs late instead of reading a buffer already refilled.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        rate: int = 48000,
+        period: int = 256,
+        capture_ports: int = 2,
+        playback_ports: int = 2,
+        realtime: bool = True,
+        synchronous: bool = False,
+        max_ports: int = 4096,
+    ) -> None:
+        self.name = name
+        self.rate = rate
+        self.period = period
+        self.command = [
+            "jackd",
+            "--realtime" if realtime else "--no-realtime",
+            *(["--sync"] if synchronous else []),
+            "--name",
+            name,
+            "--port-max",
+            str(max_ports),
+            "-d",
+            "dummy",
+            "-r",
+            str(rate),
+            "-p",
+            str(period),
+            "-C",
+            str(capture_ports),
+            "-P",
+            str(playback_ports),
+        ]
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path: Path | None = None
+
+    def start(self, timeout: float = 15.0) -> DummyServer:
+        """Start jackd and wait until it accepts clients."""
+        if shutil.which("jackd") is None:
+            raise JackrecError("jackd not found: install jackd2 ('make deps' does)")
+        if server_reachable(self.name):
+            raise JackrecError(f"a JACK server named '{self.name}' is already running")
+        fd, log_name = tempfile.mkstemp(prefix=f"jackd-{self.name}-", suffix=".log")
+        self.log_path = Path(log_name)
+        with os.fdopen(fd, "wb") as log_file:
+            self.process = subprocess.Popen(
+                self.command,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C in a terminal is ours to handle
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            if server_reachable(self.name):
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise JackrecError(f"jackd did not start: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return "no output"
+        lines = self.log_path.read_text(errors="replace").strip().splitlines()
+        return " | ".join(lines[-3:]) or "no output"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server by PID (SIGTERM, then SIGKILL), remove its log."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout)
+        if self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
+            self.log_path = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def __enter__(self) -> DummyServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,83 @@
+"""The built-in test-signal source: a JACK client with a C process callback.
+
+``counter`` writes the exact, per-channel-distinct counter that tests and
+benchmarks check recordings against (`jackrec.counter`); ``sine`` writes
+tones that swell, for the demo.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Literal
+
+from jackrec._core import ffi, lib
+from jackrec.jackclient import open_client
+
+SignalKind = Literal["counter", "sine"]
+KINDS: dict[str, int] = {"counter": lib.JR_SOURCE_COUNTER, "sine": lib.JR_SOURCE_SINE}
+
+
+class SignalSource:
+    """A JACK client named `name` whose ports ``out_1..out_N`` carry a signal.
+
+    Parameters
+    ----------
+    channels
+        Number of output ports.
+    kind
+        ``"counter"`` or ``"sine"``.
+    name, server
+        JACK client and server names.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        kind: SignalKind = "counter",
+        *,
+        name: str = "jackrec-source",
+        server: str | None = None,
+    ) -> None:
+        self.client = open_client(name, server)
+        self._ptr = lib.jr_source_new(channels, KINDS[kind], self.client.samplerate)
+        if self._ptr == ffi.NULL:
+            self.client.close()
+            raise MemoryError("cannot allocate the signal source")
+        try:
+            self.ports = [self.client.outports.register(f"out_{i + 1}") for i in range(channels)]
+            for channel, port in enumerate(self.ports):
+                lib.jr_source_set_port(self._ptr, channel, port._ptr)
+            if lib.jr_source_install(self._ptr, self.client._ptr) != 0:
+                raise RuntimeError("JACK refused the process callback")
+            self.client.activate()
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def port_names(self) -> list[str]:
+        return [port.name for port in self.ports]
+
+    @property
+    def frames(self) -> int:
+        """Frames generated so far."""
+        return int(lib.jr_source_frames(self._ptr))
+
+    def close(self) -> None:
+        """Deactivate and close the client, then free the C state."""
+        self.client.deactivate()
+        self.client.close()
+        if self._ptr is not None:
+            lib.jr_source_free(self._ptr)
+            self._ptr = None
+
+    def __enter__(self) -> SignalSource:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

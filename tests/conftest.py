@@ -1,0 +1,121 @@
+"""Shared fixtures: a private JACK server and a counter-signal client.
+
+Everything started here is stopped by PID, every wait is bounded, and the
+server has a name of its own, so a user's JACK is never touched.
+
+The session's server runs synchronously (``jackd --sync``).  On these shared
+machines the scheduler now and then holds a realtime thread for
+milliseconds; in JACK's default asynchronous mode the next cycle then
+starts while a client still reads the last one, and that cycle arrives
+torn, whatever the recorder.  In synchronous mode the cycle runs late
+instead, so a recording's bit-exactness depends on jackrec alone.  The
+tests that are about asynchronous behaviour start their own server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import pytest
+
+from jackrec.jackclient import open_client
+from jackrec.jackserver import DummyServer
+
+RATE = 48000
+PERIOD = 256
+COUNTER_CHANNELS = 64
+COUNTER_CLIENT = "counter"
+
+
+@dataclass(frozen=True)
+class Generator:
+    """The counter client running in its own process."""
+
+    server: str
+    client: str
+    channels: int
+    process: subprocess.Popen[bytes]
+
+    def ports(self, count: int) -> list[str]:
+        return [f"{self.client}:out_{i + 1}" for i in range(count)]
+
+
+def jackrec_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "jackrec.cli", *args]
+
+
+def run_jackrec(args: Sequence[str], timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """Run the jackrec command line to completion (bounded)."""
+    return subprocess.run(
+        jackrec_command(*args), capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def stop_process(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
+    """Terminate by PID, then kill; never wait unbounded."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def wait_for_ports(server: str, names: Sequence[str], timeout: float = 15.0) -> None:
+    client = open_client("fixture-probe", server)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            present = {port.name for port in client.get_ports()}
+            if all(name in present for name in names):
+                return
+            time.sleep(0.05)
+    finally:
+        client.close()
+    raise TimeoutError(f"ports did not appear: {names[:3]}...")
+
+
+def start_generator(server: str, channels: int, name: str) -> Generator:
+    process = subprocess.Popen(
+        jackrec_command(
+            "demo-source",
+            "--signal",
+            "counter",
+            "-c",
+            str(channels),
+            "--name",
+            name,
+            "--server",
+            server,
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    generator = Generator(server, name, channels, process)
+    try:
+        wait_for_ports(server, generator.ports(channels))
+    except BaseException:
+        stop_process(process)
+        raise
+    return generator
+
+
+@pytest.fixture(scope="session")
+def jack_server() -> Iterator[DummyServer]:
+    server = DummyServer(f"jackrec-test-{os.getpid()}", rate=RATE, period=PERIOD, synchronous=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def generator(jack_server: DummyServer) -> Iterator[Generator]:
+    generator = start_generator(jack_server.name, COUNTER_CHANNELS, COUNTER_CLIENT)
+    yield generator
+    stop_process(generator.process)

@@ -1,0 +1,94 @@
+"""Bad input: one line on stderr, a non-zero exit, no traceback, no file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Generator, run_jackrec
+
+CASES = {
+    "unknown port pattern": (["-p", "no-such-client:*"], "matches"),
+    "bad regex": (["-p", "re:[unclosed"], "regular expression"),
+    "float FLAC": (["--format", "flac", "--bits", "float"], "cannot hold float"),
+    "bad bit depth": (["--bits", "12"], "not 16, 24, 32 or float"),
+    "zero channels": (["-c", "0"], "--channels must be"),
+    "absurd channels": (["-c", "100000"], "--channels must be"),
+    "negative channels": (["-c", "-3"], "--channels must be"),
+    "non-numeric channels": (["-c", "many"], "not a whole number"),
+    "too many ports for channels": (["-c", "1", "-p", "counter:out_[12]"], "--channels is 1"),
+    "too many FLAC channels": (["-c", "9", "--format", "flac"], "at most 8"),
+    "bad duration": (["--duration", "soon"], "not a duration"),
+    "zero duration": (["--duration", "0"], "--duration must be"),
+    "bad buffer": (["--buffer", "0"], "--buffer must be"),
+    "ports and no-connect": (["--no-connect", "-p", "counter:*"], "contradict"),
+    "unknown option": (["--frobnicate"], "unrecognized arguments"),
+}
+
+
+def assert_one_line_error(stderr: str, expected: str) -> None:
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("jackrec: error: ") and expected in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_option(generator: Generator, tmp_path: Path, case: str) -> None:
+    options, expected = CASES[case]
+    take = tmp_path / "take.wav"
+    result = run_jackrec(["record", "--server", generator.server, *options, str(take)])
+    assert result.returncode == 2
+    assert_one_line_error(result.stderr, expected)
+    assert not take.exists()
+
+
+def test_unknown_extension(generator: Generator, tmp_path: Path) -> None:
+    result = run_jackrec(["record", "--server", generator.server, str(tmp_path / "x.mp3")])
+    assert result.returncode == 2
+    assert_one_line_error(result.stderr, "cannot tell the format")
+
+
+def test_missing_server(tmp_path: Path) -> None:
+    take = tmp_path / "take.wav"
+    result = run_jackrec(["record", "--server", f"no-such-server-{os.getpid()}", str(take)])
+    assert result.returncode == 1
+    assert_one_line_error(result.stderr, "cannot connect to JACK server")
+    assert not take.exists()
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("sysfs", "Permission denied"),  # refuses new files even to root
+        ("under a file", "Not a directory"),
+    ],
+)
+def test_unwritable_path(generator: Generator, tmp_path: Path, where: str, expected: str) -> None:
+    if where == "sysfs":
+        take = Path(f"/sys/jackrec-{os.getpid()}.wav")
+    else:
+        (tmp_path / "plain-file").write_text("")
+        take = tmp_path / "plain-file" / "take.wav"
+    result = run_jackrec(["record", "--server", generator.server, str(take)])
+    assert result.returncode == 1
+    assert_one_line_error(result.stderr, expected)
+    assert not take.exists()
+
+
+def test_missing_directory(generator: Generator, tmp_path: Path) -> None:
+    take = tmp_path / "no" / "such" / "dir" / "take.wav"
+    result = run_jackrec(["record", "--server", generator.server, str(take)])
+    assert result.returncode == 1
+    assert_one_line_error(result.stderr, "No such file or directory")
+
+
+def test_existing_take_is_never_overwritten(generator: Generator, tmp_path: Path) -> None:
+    take = tmp_path / "precious.wav"
+    take.write_bytes(b"not yours")
+    result = run_jackrec(["record", "--server", generator.server, str(take)])
+    assert result.returncode == 1
+    assert_one_line_error(result.stderr, "never overwrites")
+    assert take.read_bytes() == b"not yours"

@@ -1,0 +1,59 @@
+"""``kill -9`` mid-recording leaves a readable take holding what was written."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from jackrec import counter
+from jackrec.sidecar import read_sidecar
+from tests.conftest import RATE, Generator, jackrec_command, run_jackrec, stop_process
+
+CHANNELS = 4
+
+
+def header_bytes(path: Path) -> int:
+    info = sf.info(str(path))
+    return path.stat().st_size - int(info.frames) * int(info.channels) * 4
+
+
+@pytest.mark.parametrize("name", ["killed.wav", "killed.rf64", "killed.w64", "killed.caf"])
+def test_sigkill_leaves_a_consistent_readable_take(
+    generator: Generator, tmp_path: Path, name: str
+) -> None:
+    ports = [arg for port in generator.ports(CHANNELS) for arg in ("-p", port)]
+    take = tmp_path / name
+    process = subprocess.Popen(
+        jackrec_command("record", "--server", generator.server, "-q", *ports, str(take)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(2.0)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        stop_process(process)
+
+    data, rate = sf.read(str(take), dtype="float32")
+    assert rate == RATE and data.shape[1] == CHANNELS
+    assert len(data) > RATE  # a second and more reached the disk
+    assert counter.check(data).gapless
+    assert read_sidecar(take)["complete"] is False
+
+    # The header accounts for every byte written: the killed file's header
+    # is exactly as long as that of a take finalized normally.
+    reference = tmp_path / f"reference{take.suffix}"
+    result = run_jackrec(
+        ["record", "--server", generator.server, "-q", "--duration", "0.2", *ports, str(reference)]
+    )
+    assert result.returncode == 0, result.stderr
+    if take.suffix != ".wav":  # .wav without --duration starts as RF64
+        assert header_bytes(take) == header_bytes(reference)
+    else:
+        assert take.read_bytes()[:4] == b"RIFF" and header_bytes(take) < 200

@@ -1,0 +1,169 @@
+"""Recording the counter client on a real JACK server: bit-exact and gapless."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from jackrec import counter
+from jackrec.sidecar import read_sidecar
+from tests.conftest import PERIOD, RATE, Generator, jackrec_command, run_jackrec, stop_process
+
+SECONDS = 3
+
+FORMATS = [
+    # (file name, extra options, libsndfile format, subtype); FLAC holds
+    # at most 8 channels, so its "64 channels" run records 8
+    ("take.wav", [], "WAV", "FLOAT"),
+    ("take.rf64", [], "RF64", "FLOAT"),
+    ("take.w64", [], "W64", "FLOAT"),
+    ("take.flac", ["--bits", "16"], "FLAC", "PCM_16"),
+]
+
+
+def port_options(generator: Generator, channels: int) -> list[str]:
+    if channels == generator.channels:
+        return ["-p", f"{generator.client}:*"]
+    return [arg for port in generator.ports(channels) for arg in ("-p", port)]
+
+
+@pytest.mark.parametrize("channels", [2, 64])
+@pytest.mark.parametrize(("name", "options", "container", "subtype"), FORMATS)
+def test_recording_is_bit_exact_and_gapless(
+    generator: Generator,
+    tmp_path: Path,
+    channels: int,
+    name: str,
+    options: list[str],
+    container: str,
+    subtype: str,
+) -> None:
+    if container == "FLAC":
+        channels = min(channels, 8)
+    take = tmp_path / name
+    result = run_jackrec(
+        [
+            "record",
+            "--server",
+            generator.server,
+            *port_options(generator, channels),
+            "--duration",
+            str(SECONDS),
+            "--json",
+            *options,
+            str(take),
+        ]
+    )
+    assert result.returncode == 0, result.stderr
+
+    info = sf.info(str(take))
+    assert (info.format, info.subtype) == (container, subtype)
+    assert (info.channels, info.samplerate) == (channels, RATE)
+    assert info.frames == SECONDS * RATE  # --duration is frame-exact
+
+    data, _ = sf.read(str(take), dtype="float32")
+    report = counter.check(data)
+    assert report.gapless, report
+    assert report.silence_runs == []
+
+    summary = json.loads(result.stdout)
+    assert summary["frames"] == SECONDS * RATE
+    assert summary["frames_lost"] == 0 and summary["gaps"] == []
+
+    sidecar = read_sidecar(take)
+    assert sidecar["complete"] is True
+    assert (sidecar["sample_rate"], sidecar["period"]) == (RATE, PERIOD)
+    assert sidecar["frames"] == SECONDS * RATE
+    assert [c["sources"] for c in sidecar["channels"]] == [
+        [port] for port in generator.ports(channels)
+    ]
+    assert isinstance(sidecar["start"]["jack_frame_time"], int)
+
+
+def test_ports_are_connected_in_the_order_given(generator: Generator, tmp_path: Path) -> None:
+    take = tmp_path / "swapped.wav"
+    ports = [f"{generator.client}:out_3", f"{generator.client}:out_1"]
+    result = run_jackrec(
+        [
+            "record",
+            "--server",
+            generator.server,
+            "-p",
+            ports[0],
+            "-p",
+            ports[1],
+            "--duration",
+            "1",
+            "-q",
+            str(take),
+        ]
+    )
+    assert result.returncode == 0, result.stderr
+    data, _ = sf.read(str(take), dtype="float32")
+    # channel 1 carries out_3's counter: two strides ahead of out_1's
+    reordered = data[:, [1, 0]]
+    assert counter.check(reordered).channels_in_order is False
+    positions = ((data * 32768).round().astype(int) + 32768) % counter.PERIOD
+    assert ((positions[:, 0] - positions[:, 1]) % counter.PERIOD == 2 * counter.STRIDE).all()
+    assert read_sidecar(take)["channels"][0]["sources"] == [ports[0]]
+
+
+def test_regex_patterns_select_ports(generator: Generator, tmp_path: Path) -> None:
+    take = tmp_path / "regex.wav"
+    result = run_jackrec(
+        [
+            "record",
+            "--server",
+            generator.server,
+            "-p",
+            f"re:^{generator.client}:out_[12]$",
+            "--duration",
+            "0.5",
+            "-q",
+            str(take),
+        ]
+    )
+    assert result.returncode == 0, result.stderr
+    assert sf.info(str(take)).channels == 2
+    assert counter.check(sf.read(str(take), dtype="float32")[0]).gapless
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_open_ended_take_stops_cleanly_on_signal(
+    generator: Generator, tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    """Without --duration a .wav is written as RF64 and closed as plain WAV."""
+    take = tmp_path / "open.wav"
+    process = subprocess.Popen(
+        jackrec_command(
+            "record",
+            "--server",
+            generator.server,
+            *port_options(generator, 2),
+            "--json",
+            str(take),
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.5)
+        process.send_signal(stop_signal)
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        stop_process(process)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    summary = json.loads(stdout)
+    info = sf.info(str(take))
+    assert take.read_bytes()[:4] == b"RIFF"  # RF64 auto-downgraded
+    assert info.format == "WAVEX"
+    assert info.frames == summary["frames"] > RATE
+    assert counter.check(sf.read(str(take), dtype="float32")[0]).gapless

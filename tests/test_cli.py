@@ -1,0 +1,62 @@
+"""Command-line parsing and the status line, without JACK."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from jackrec.cli import main, parse_bits, parse_seconds
+from jackrec.recorder import Progress
+from jackrec.status import format_clock, status_text
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90", 90.0), ("1.5", 1.5), ("1:30", 90.0), ("1:02:03.5", 3723.5)]
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "1:2:3:4", "-5", "1e3"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_seconds(text)
+
+
+def test_bit_depths_accept_libsndfile_names() -> None:
+    assert parse_bits("PCM_24") == "24" and parse_bits("float") == "float"
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_bits("8")
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["record"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("jackrec: error: ")
+
+
+def test_status_line_fits_and_shows_the_loudest_channels() -> None:
+    peaks = [-60.0] * 64
+    peaks[41] = -1.5
+    progress = Progress(
+        frames=48000 * 75,
+        seconds=75.0,
+        ring_fill=0.012,
+        frames_lost=0,
+        xruns=3,
+        peaks_dbfs=peaks,
+    )
+    line = status_text(progress, 80)
+    assert len(line) < 80
+    assert line.startswith("REC 00:01:15.0") and "xruns 3" in line
+    assert "loudest 42:-1.5" in line
+
+
+def test_status_line_shows_every_channel_when_they_fit() -> None:
+    progress = Progress(48000, 1.0, 0.0, 0, 0, [-6.0, float("-inf")])
+    assert status_text(progress, 120).endswith("| 1:-6.0 2:-inf")
+
+
+def test_clock() -> None:
+    assert format_clock(3723.25) == "01:02:03.2"
