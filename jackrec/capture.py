@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from jackrec._core import ffi, lib
+from jackrec.errors import JackrecError
 from jackrec.ring import FrameRing
 
 #: Overflow runs that can be queued before the writer picks them up.  A run
@@ -178,7 +179,7 @@ class Capture:
         for channel, port in enumerate(ports):
             lib.jr_capture_set_port(self._ptr, channel, port._ptr)
         if lib.jr_capture_install(self._ptr, client._ptr) != 0:
-            raise RuntimeError("JACK refused the process callback")
+            raise JackrecError("JACK refused the process callback")
 
     def set_capturing(self, capturing: bool) -> None:
         """Start or stop feeding the ring (metering never stops)."""

@@ -192,7 +192,7 @@ def doctor_command(args: argparse.Namespace) -> int:
 
     findings = diagnose(args.server)
     print(report(findings))
-    return 0 if findings[0].ok or "not reachable" not in findings[0].text else 1
+    return 1 if any(finding.fatal for finding in findings) else 0
 
 
 def demo_source_command(args: argparse.Namespace) -> int:

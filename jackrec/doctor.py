@@ -23,9 +23,15 @@ LIMITS_ADVICE = (
 
 @dataclass(frozen=True)
 class Finding:
+    """One line of the diagnosis.
+
+    `fatal` findings (no server) make ``jackrec doctor`` exit 1.
+    """
+
     ok: bool
     text: str
     advice: str = ""
+    fatal: bool = False
 
 
 def check_server(server: str | None) -> Finding:
@@ -37,6 +43,7 @@ def check_server(server: str | None) -> Finding:
             f"{server_label(server)}: not reachable",
             "start JACK (qjackctl, or 'jackd -d alsa'); 'make run' starts a private "
             "dummy server with a test signal instead",
+            fatal=True,
         )
     try:
         rate, period, realtime = client.samplerate, client.blocksize, client.realtime

@@ -151,7 +151,7 @@ class Recorder:
         #: Set when the recording should end: duration reached, writer
         #: failed, server gone, or `request_stop`.
         self.finished = threading.Event()
-        self.ended_by = "stopped"
+        self.ended_by = "stop request"
         self.xruns = 0
         self._server_gone: str | None = None
         self._client: jack.Client | None = None
@@ -161,6 +161,7 @@ class Recorder:
         self.meters: Meters | None = None
         self.sources: list[list[str]] = []
         self._start: dict[str, Any] = {}
+        self._sidecar_lock = threading.Lock()  # main and writer thread write it
 
     # ---- starting ----
 
@@ -211,9 +212,12 @@ class Recorder:
         client.set_shutdown_callback(self._on_shutdown)
 
         self._take = self._take_factory(o.path, file_format, channels, rate)
-        client.activate()
-        for port, source in zip(inputs, sources, strict=False):
-            client.connect(source, port)
+        try:
+            client.activate()
+            for port, source in zip(inputs, sources, strict=False):
+                client.connect(source, port)
+        except jack.JackError as error:
+            raise JackrecError(f"JACK refused: {error}") from None
         self.sources = [[p.name for p in client.get_all_connections(port)] for port in inputs]
         self.meters = Meters(capture)
         capture.set_capturing(True)
@@ -222,7 +226,7 @@ class Recorder:
         )
         self._writer.start()
         self._start = self._start_times(client, capture)
-        write_sidecar(o.path, self._sidecar(complete=False))
+        self._write_sidecar(complete=False)
 
     def _choose_sources(self, client: jack.Client) -> list[str]:
         o = self.options
@@ -262,11 +266,11 @@ class Recorder:
 
     def _on_shutdown(self, status: jack.Status, reason: str) -> None:
         self._server_gone = reason or "no reason given"
-        self.ended_by = "server shut down"
+        self.ended_by = "server shutdown"
         self.finished.set()
 
     def _on_gap(self, gap: Gap, file_frame: int) -> None:
-        write_sidecar(self.options.path, self._sidecar(complete=False))
+        self._write_sidecar(complete=False)
 
     # ---- running ----
 
@@ -314,7 +318,7 @@ class Recorder:
         self.meters.poll()
         stats = capture.stats()
         summary = self._summary(stats)
-        write_sidecar(self.options.path, self._sidecar(complete=True, stats=stats))
+        self._write_sidecar(complete=True, stats=stats)
         client.close()
         capture.close()
         self._client = self._capture = None
@@ -369,6 +373,10 @@ class Recorder:
             {"file_frame": frame, "frames": gap.frames, "jack_frame_time": gap.jack_frame}
             for frame, gap in list(self._writer.gaps)
         ]
+
+    def _write_sidecar(self, *, complete: bool, stats: CaptureStats | None = None) -> None:
+        with self._sidecar_lock:
+            write_sidecar(self.options.path, self._sidecar(complete=complete, stats=stats))
 
     def _sidecar(self, *, complete: bool, stats: CaptureStats | None = None) -> dict[str, Any]:
         assert self._client is not None and self._take is not None

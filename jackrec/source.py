@@ -10,7 +10,10 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Literal
 
+import jack
+
 from jackrec._core import ffi, lib
+from jackrec.errors import JackrecError
 from jackrec.jackclient import open_client
 
 SignalKind = Literal["counter", "sine"]
@@ -42,14 +45,17 @@ class SignalSource:
         self._ptr = lib.jr_source_new(channels, KINDS[kind], self.client.samplerate)
         if self._ptr == ffi.NULL:
             self.client.close()
-            raise MemoryError("cannot allocate the signal source")
+            raise JackrecError(f"cannot allocate a signal source of {channels} channels")
         try:
             self.ports = [self.client.outports.register(f"out_{i + 1}") for i in range(channels)]
             for channel, port in enumerate(self.ports):
                 lib.jr_source_set_port(self._ptr, channel, port._ptr)
             if lib.jr_source_install(self._ptr, self.client._ptr) != 0:
-                raise RuntimeError("JACK refused the process callback")
+                raise JackrecError("JACK refused the process callback")
             self.client.activate()
+        except jack.JackError as error:
+            self.close()
+            raise JackrecError(f"JACK refused the signal source: {error}") from None
         except BaseException:
             self.close()
             raise

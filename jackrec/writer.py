@@ -12,6 +12,7 @@ callback drops, rather than blocks, when it is full.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -134,14 +135,19 @@ class DiskWriter(threading.Thread):
             frames -= len(view)
 
     def _write_gap(self, gap: Gap) -> None:
+        """Write silence in place of a gap (as far as the take reaches)."""
         start = self._take.frames
+        frames = gap.frames if self._limit is None else min(gap.frames, self._limit - start)
+        if frames <= 0:
+            return
+        gap = dataclasses.replace(gap, frames=frames)
         self.gaps.append((start, gap))
-        log.warning("lost %d frames at file frame %d (ring full)", gap.frames, start)
+        log.warning("lost %d frames at file frame %d (ring full)", frames, start)
         if self._on_gap is not None:
             self._on_gap(gap, start)
-        remaining = gap.frames
-        while (block := min(remaining, self._room())) > 0:
+        while frames > 0:
+            block = min(frames, BLOCK_FRAMES)
             if len(self._silence) < block:
                 self._silence = np.zeros((block, self._capture.channels), np.float32)
             self._take.write(self._silence[:block])
-            remaining -= block
+            frames -= block

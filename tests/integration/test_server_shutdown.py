@@ -49,5 +49,5 @@ def test_server_shutdown_finalizes_the_take(tmp_path: Path, server_signal: signa
     data, _ = sf.read(str(take), dtype="float32")
     assert len(data) > RATE and counter.check(data).gapless
     sidecar = read_sidecar(take)
-    assert sidecar["complete"] is True and sidecar["ended_by"] == "server shut down"
+    assert sidecar["complete"] is True and sidecar["ended_by"] == "server shutdown"
     assert sidecar["frames"] == len(data)
