@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := jackd2 libjack-jackd2-dev gcc libc6-dev python3-dev python3-venv \
 	valgrind strace
 CORE_SOURCES := cext/memory.c cext/ring.c cext/capture.c
-HARNESS := $(CORE_SOURCES) cext/tests/harness.c
+HARNESS := $(CORE_SOURCES) cext/tests/fakejack.c cext/tests/harness.c
 WARNINGS = $(shell $(BIN)/python cext/build_core.py)
 
 .PHONY: run test deps venv lint sanitize tsan asan valgrind unit integration clean

@@ -136,23 +136,55 @@ uint64_t jr_histogram_floor_ns(uint32_t bucket)
 
 /* ---- the process callback ---- */
 
+/* Meters of one channel for one cycle.  LANES independent accumulators let
+ * the compiler use SIMD without reassociating floats (-ffast-math): one
+ * running sum would be a chain of dependent additions.  Four lanes fill one
+ * SSE register, so each accumulator stays in a register; eight or more
+ * measured slower (bench/ringbench.c: 4.4 us for 64 channels x 256 frames
+ * with four lanes, 8.2 us with eight, 15 us with one). */
+#define LANES 4
+
+typedef struct {
+    float peak, sum;
+    uint32_t clips;
+} cycle_meter_t;
+
+static cycle_meter_t meter_channel(const float *x, jack_nframes_t nframes)
+{
+    float peak[LANES] = {0}, sum[LANES] = {0};
+    uint32_t clips[LANES] = {0};
+    size_t f = 0; /* size_t, so x[f + l] is provably contiguous */
+    for (; f + LANES <= nframes; f += LANES)
+        for (size_t l = 0; l < LANES; l++) {
+            float v = x[f + l], a = fabsf(v);
+            peak[l] = a > peak[l] ? a : peak[l];
+            sum[l] += v * v;
+            clips[l] += a >= 1.0f;
+        }
+    for (; f < nframes; f++) {
+        float a = fabsf(x[f]);
+        peak[0] = a > peak[0] ? a : peak[0];
+        sum[0] += x[f] * x[f];
+        clips[0] += a >= 1.0f;
+    }
+    cycle_meter_t m = {0.0f, 0.0f, 0};
+    for (int l = 0; l < LANES; l++) {
+        m.peak = peak[l] > m.peak ? peak[l] : m.peak;
+        m.sum += sum[l];
+        m.clips += clips[l];
+    }
+    return m;
+}
+
 static void meter_cycle(jr_capture_t *c, jack_nframes_t nframes)
 {
     for (uint32_t ch = 0; ch < c->channels; ch++) {
-        const float *x = c->buffers[ch];
-        float peak = 0.0f, sum = 0.0f;
-        uint64_t clips = 0;
-        for (jack_nframes_t f = 0; f < nframes; f++) {
-            float a = fabsf(x[f]);
-            peak = a > peak ? a : peak;
-            sum += x[f] * x[f];
-            clips += a >= 1.0f;
-        }
+        cycle_meter_t cycle = meter_channel(c->buffers[ch], nframes);
         channel_meter_t *m = &c->meters[ch];
-        raise_peak(&m->peak_bits, peak);
-        add_energy(&m->energy, sum, nframes);
-        if (clips)
-            add_u64(&m->clips, clips);
+        raise_peak(&m->peak_bits, cycle.peak);
+        add_energy(&m->energy, cycle.sum, nframes);
+        if (cycle.clips)
+            add_u64(&m->clips, cycle.clips);
     }
 }
 
