@@ -14,13 +14,23 @@ CORE_SOURCES := cext/memory.c cext/ring.c cext/capture.c
 HARNESS := $(CORE_SOURCES) cext/tests/fakejack.c cext/tests/harness.c
 WARNINGS = $(shell $(BIN)/python cext/build_core.py)
 
-.PHONY: run test deps venv lint sanitize tsan asan valgrind unit integration clean
+.PHONY: run test bench deps venv lint sanitize tsan asan valgrind unit integration clean
 
 run: venv
 	$(BIN)/jackrec run
 
 test: venv lint sanitize
 	$(BIN)/pytest
+
+# `make bench` runs the full profile (about 40 minutes); `make bench QUICK=1`
+# a few minutes.  Results: bench/results/, docs/benchmarks.md.
+bench: APT_PACKAGES += jack-capture
+bench: venv $(VENV)/.bench
+	$(BIN)/python -m bench $(if $(QUICK),--quick)
+
+$(VENV)/.bench: pyproject.toml
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	touch $@
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -60,6 +60,8 @@ static void bench(uint32_t channels, uint32_t period, size_t iterations)
     }
     size_t area_frames = RING_FRAMES;
     float *area = calloc(area_frames * channels, sizeof *area);
+    if (area) /* fault every page in now, as jr_memory_alloc() does for the rings */
+        memset(area, 1, area_frames * channels * sizeof *area);
     jr_ring_t *ring = jr_ring_new(RING_FRAMES, channels * sizeof(float), NULL);
     jr_capture_t *capture = jr_capture_new(channels, RING_FRAMES, 16);
     if (!source || !port_buffers || !area || !ring || !capture) {

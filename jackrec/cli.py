@@ -259,6 +259,9 @@ class OneLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, handlers=[OneLineHandler()], force=True)
+    # Outside a recording (which stops cleanly on it), SIGTERM unwinds like
+    # Ctrl-C, so a demo server or source started here is stopped, not orphaned.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         args = build_parser().parse_args(argv)
         if args.verbose:

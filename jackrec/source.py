@@ -7,6 +7,9 @@ tones that swell, for the demo.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from types import TracebackType
 from typing import Literal
 
@@ -87,3 +90,57 @@ class SignalSource:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class SourceProcess:
+    """``jackrec demo-source`` in a process of its own: a separate JACK client.
+
+    Tests and benchmarks use it as the signal to record, so the source's
+    scheduling is independent of the recorder under test.
+    """
+
+    def __init__(
+        self, server: str, channels: int, kind: SignalKind = "counter", *, name: str
+    ) -> None:
+        self.server = server
+        self.channels = channels
+        self.name = name
+        self.command = [
+            sys.executable, "-m", "jackrec.cli", "demo-source", "--signal", kind,
+            "--channels", str(channels), "--name", name, "--server", server,
+        ]  # fmt: skip
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def port_names(self) -> list[str]:
+        return [f"{self.name}:out_{i + 1}" for i in range(self.channels)]
+
+    def start(self, timeout: float = 15.0) -> SourceProcess:
+        """Start the process and wait until its ports exist."""
+        self.process = subprocess.Popen(
+            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        probe = open_client("source-probe", self.server)
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and self.process.poll() is None:
+                present = {port.name for port in probe.get_ports(f"{self.name}:")}
+                if present.issuperset(self.port_names):
+                    return self
+                time.sleep(0.05)
+        finally:
+            probe.close()
+        self.stop()
+        raise JackrecError(f"the signal source '{self.name}' did not come up")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Terminate by PID, then kill; bounded."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)

@@ -17,32 +17,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import pytest
 
-from jackrec.jackclient import open_client
 from jackrec.jackserver import DummyServer
+from jackrec.source import SourceProcess
 
 RATE = 48000
 PERIOD = 256
 COUNTER_CHANNELS = 64
 COUNTER_CLIENT = "counter"
-
-
-@dataclass(frozen=True)
-class Generator:
-    """The counter client running in its own process."""
-
-    server: str
-    client: str
-    channels: int
-    process: subprocess.Popen[bytes]
-
-    def ports(self, count: int) -> list[str]:
-        return [f"{self.client}:out_{i + 1}" for i in range(count)]
 
 
 def jackrec_command(*args: str) -> list[str]:
@@ -67,43 +52,9 @@ def stop_process(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> No
             process.wait(10)
 
 
-def wait_for_ports(server: str, names: Sequence[str], timeout: float = 15.0) -> None:
-    client = open_client("fixture-probe", server)
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            present = {port.name for port in client.get_ports()}
-            if all(name in present for name in names):
-                return
-            time.sleep(0.05)
-    finally:
-        client.close()
-    raise TimeoutError(f"ports did not appear: {names[:3]}...")
-
-
-def start_generator(server: str, channels: int, name: str) -> Generator:
-    process = subprocess.Popen(
-        jackrec_command(
-            "demo-source",
-            "--signal",
-            "counter",
-            "-c",
-            str(channels),
-            "--name",
-            name,
-            "--server",
-            server,
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    generator = Generator(server, name, channels, process)
-    try:
-        wait_for_ports(server, generator.ports(channels))
-    except BaseException:
-        stop_process(process)
-        raise
-    return generator
+def start_generator(server: str, channels: int, name: str) -> SourceProcess:
+    """The counter client, in its own process."""
+    return SourceProcess(server, channels, "counter", name=name).start()
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +66,7 @@ def jack_server() -> Iterator[DummyServer]:
 
 
 @pytest.fixture(scope="session")
-def generator(jack_server: DummyServer) -> Iterator[Generator]:
+def generator(jack_server: DummyServer) -> Iterator[SourceProcess]:
     generator = start_generator(jack_server.name, COUNTER_CHANNELS, COUNTER_CLIENT)
     yield generator
-    stop_process(generator.process)
+    generator.stop()

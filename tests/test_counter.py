@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import soundfile as sf
 
 from jackrec import counter
 
@@ -58,6 +61,29 @@ def test_a_torn_cycle_deviates_without_shifting_the_timeline() -> None:
     report = counter.check(data)
     assert report.net_shift == 0 and not report.gapless
     assert report.deviant_cycles(256) == {2}
+
+
+def test_a_cycle_overwritten_on_every_channel_is_torn_not_lost() -> None:
+    data = recording(0, 2048)
+    data[600:768] = recording(600 + 256, 168)  # the next cycle's values, all channels
+    report = counter.check(data)
+    assert report.torn == [(600, 168)]
+    assert report.discontinuities == [] and report.lost_frames == 0
+    assert not report.timeline_kept
+
+
+def test_file_check_streams_across_blocks(tmp_path: Path) -> None:
+    data = np.concatenate(
+        [recording(0, 1000), np.zeros((300, 3), np.float32), recording(1300, 5000)]
+    )
+    data = np.concatenate([data[:4000], recording(4500, 700)])  # 500 frames lost at 4000
+    path = tmp_path / "counter.wav"
+    sf.write(str(path), data, 48000, subtype="FLOAT")
+    streamed = counter.check_file(path, block_frames=128)  # runs and jumps span blocks
+    whole = counter.check(data)
+    assert streamed.filled_gaps == whole.filled_gaps == [(1000, 300)]
+    assert streamed.discontinuities == whole.discontinuities == [(4000, 500)]
+    assert streamed.frames == len(data)
 
 
 def test_rounding_errors_are_not_exact() -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Generator, run_jackrec
+from jackrec.source import SourceProcess
+from tests.conftest import run_jackrec
 
 CASES = {
     "unknown port pattern": (["-p", "no-such-client:*"], "matches"),
@@ -36,7 +37,7 @@ def assert_one_line_error(stderr: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_option(generator: Generator, tmp_path: Path, case: str) -> None:
+def test_bad_option(generator: SourceProcess, tmp_path: Path, case: str) -> None:
     options, expected = CASES[case]
     take = tmp_path / "take.wav"
     result = run_jackrec(["record", "--server", generator.server, *options, str(take)])
@@ -45,7 +46,7 @@ def test_bad_option(generator: Generator, tmp_path: Path, case: str) -> None:
     assert not take.exists()
 
 
-def test_unknown_extension(generator: Generator, tmp_path: Path) -> None:
+def test_unknown_extension(generator: SourceProcess, tmp_path: Path) -> None:
     result = run_jackrec(["record", "--server", generator.server, str(tmp_path / "x.mp3")])
     assert result.returncode == 2
     assert_one_line_error(result.stderr, "cannot tell the format")
@@ -66,7 +67,9 @@ def test_missing_server(tmp_path: Path) -> None:
         ("under a file", "Not a directory"),
     ],
 )
-def test_unwritable_path(generator: Generator, tmp_path: Path, where: str, expected: str) -> None:
+def test_unwritable_path(
+    generator: SourceProcess, tmp_path: Path, where: str, expected: str
+) -> None:
     if where == "sysfs":
         take = Path(f"/sys/jackrec-{os.getpid()}.wav")
     else:
@@ -78,14 +81,14 @@ def test_unwritable_path(generator: Generator, tmp_path: Path, where: str, expec
     assert not take.exists()
 
 
-def test_missing_directory(generator: Generator, tmp_path: Path) -> None:
+def test_missing_directory(generator: SourceProcess, tmp_path: Path) -> None:
     take = tmp_path / "no" / "such" / "dir" / "take.wav"
     result = run_jackrec(["record", "--server", generator.server, str(take)])
     assert result.returncode == 1
     assert_one_line_error(result.stderr, "No such file or directory")
 
 
-def test_existing_take_is_never_overwritten(generator: Generator, tmp_path: Path) -> None:
+def test_existing_take_is_never_overwritten(generator: SourceProcess, tmp_path: Path) -> None:
     take = tmp_path / "precious.wav"
     take.write_bytes(b"not yours")
     result = run_jackrec(["record", "--server", generator.server, str(take)])

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 
-from tests.conftest import PERIOD, RATE, Generator, run_jackrec
+from jackrec.source import SourceProcess
+from tests.conftest import PERIOD, RATE, run_jackrec
 
 
-def test_ports_lists_sources_first_with_connections(generator: Generator) -> None:
+def test_ports_lists_sources_first_with_connections(generator: SourceProcess) -> None:
     result = run_jackrec(["ports", "--server", generator.server])
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -15,11 +16,11 @@ def test_ports_lists_sources_first_with_connections(generator: Generator) -> Non
     sinks = lines.index("sinks (inputs):")
     sources = "\n".join(lines[:sinks])
     assert "system:capture_1" in sources and "physical" in sources
-    assert f"{generator.client}:out_64" in sources
+    assert f"{generator.name}:out_64" in sources
     assert "system:playback_1" in "\n".join(lines[sinks:])
 
 
-def test_doctor_reports_the_server(generator: Generator) -> None:
+def test_doctor_reports_the_server(generator: SourceProcess) -> None:
     result = run_jackrec(["doctor", "--server", generator.server])
     assert result.returncode == 0, result.stderr
     assert f"running, {RATE} Hz, period {PERIOD}" in result.stdout

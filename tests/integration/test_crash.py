@@ -12,7 +12,8 @@ import soundfile as sf
 
 from jackrec import counter
 from jackrec.sidecar import read_sidecar
-from tests.conftest import RATE, Generator, jackrec_command, run_jackrec, stop_process
+from jackrec.source import SourceProcess
+from tests.conftest import RATE, jackrec_command, run_jackrec, stop_process
 
 CHANNELS = 4
 
@@ -24,9 +25,9 @@ def header_bytes(path: Path) -> int:
 
 @pytest.mark.parametrize("name", ["killed.wav", "killed.rf64", "killed.w64", "killed.caf"])
 def test_sigkill_leaves_a_consistent_readable_take(
-    generator: Generator, tmp_path: Path, name: str
+    generator: SourceProcess, tmp_path: Path, name: str
 ) -> None:
-    ports = [arg for port in generator.ports(CHANNELS) for arg in ("-p", port)]
+    ports = [arg for port in generator.port_names[:CHANNELS] for arg in ("-p", port)]
     take = tmp_path / name
     process = subprocess.Popen(
         jackrec_command("record", "--server", generator.server, "-q", *ports, str(take)),

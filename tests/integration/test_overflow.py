@@ -16,8 +16,9 @@ import soundfile as sf
 from jackrec import counter
 from jackrec.recorder import Recorder, RecordOptions, Summary
 from jackrec.sidecar import read_sidecar
+from jackrec.source import SourceProcess
 from jackrec.takefile import TakeFile
-from tests.conftest import RATE, Generator
+from tests.conftest import RATE
 
 
 class HangingTake(TakeFile):
@@ -31,7 +32,7 @@ class HangingTake(TakeFile):
 
 
 def record_with_stall(
-    generator: Generator, take: Path, stall: float, *, stop_while_stalled: bool
+    generator: SourceProcess, take: Path, stall: float, *, stop_while_stalled: bool
 ) -> Summary:
     """Record while the disk hangs for `stall` seconds, then stop.
 
@@ -42,7 +43,7 @@ def record_with_stall(
     recorder = Recorder(
         RecordOptions(
             path=take,
-            ports=tuple(generator.ports(4)),
+            ports=tuple(generator.port_names[:4]),
             server=generator.server,
             client_name="jackrec-overflow",
             buffer_seconds=0.25,
@@ -60,7 +61,7 @@ def record_with_stall(
 
 
 def test_overflow_leaves_silence_of_exactly_the_lost_length(
-    generator: Generator, tmp_path: Path
+    generator: SourceProcess, tmp_path: Path
 ) -> None:
     take = tmp_path / "overflow.wav"
     summary = record_with_stall(generator, take, 1.5, stop_while_stalled=False)
@@ -78,7 +79,7 @@ def test_overflow_leaves_silence_of_exactly_the_lost_length(
 
 
 def test_a_gap_still_open_at_stop_is_written_at_the_end(
-    generator: Generator, tmp_path: Path
+    generator: SourceProcess, tmp_path: Path
 ) -> None:
     take = tmp_path / "open-gap.wav"
     summary = record_with_stall(generator, take, 1.0, stop_while_stalled=True)

@@ -13,7 +13,8 @@ import soundfile as sf
 
 from jackrec import counter
 from jackrec.sidecar import read_sidecar
-from tests.conftest import PERIOD, RATE, Generator, jackrec_command, run_jackrec, stop_process
+from jackrec.source import SourceProcess
+from tests.conftest import PERIOD, RATE, jackrec_command, run_jackrec, stop_process
 
 SECONDS = 3
 
@@ -27,16 +28,16 @@ FORMATS = [
 ]
 
 
-def port_options(generator: Generator, channels: int) -> list[str]:
+def port_options(generator: SourceProcess, channels: int) -> list[str]:
     if channels == generator.channels:
-        return ["-p", f"{generator.client}:*"]
-    return [arg for port in generator.ports(channels) for arg in ("-p", port)]
+        return ["-p", f"{generator.name}:*"]
+    return [arg for port in generator.port_names[:channels] for arg in ("-p", port)]
 
 
 @pytest.mark.parametrize("channels", [2, 64])
 @pytest.mark.parametrize(("name", "options", "container", "subtype"), FORMATS)
 def test_recording_is_bit_exact_and_gapless(
-    generator: Generator,
+    generator: SourceProcess,
     tmp_path: Path,
     channels: int,
     name: str,
@@ -81,14 +82,14 @@ def test_recording_is_bit_exact_and_gapless(
     assert (sidecar["sample_rate"], sidecar["period"]) == (RATE, PERIOD)
     assert sidecar["frames"] == SECONDS * RATE
     assert [c["sources"] for c in sidecar["channels"]] == [
-        [port] for port in generator.ports(channels)
+        [port] for port in generator.port_names[:channels]
     ]
     assert isinstance(sidecar["start"]["jack_frame_time"], int)
 
 
-def test_ports_are_connected_in_the_order_given(generator: Generator, tmp_path: Path) -> None:
+def test_ports_are_connected_in_the_order_given(generator: SourceProcess, tmp_path: Path) -> None:
     take = tmp_path / "swapped.wav"
-    ports = [f"{generator.client}:out_3", f"{generator.client}:out_1"]
+    ports = [f"{generator.name}:out_3", f"{generator.name}:out_1"]
     result = run_jackrec(
         [
             "record",
@@ -114,7 +115,7 @@ def test_ports_are_connected_in_the_order_given(generator: Generator, tmp_path: 
     assert read_sidecar(take)["channels"][0]["sources"] == [ports[0]]
 
 
-def test_regex_patterns_select_ports(generator: Generator, tmp_path: Path) -> None:
+def test_regex_patterns_select_ports(generator: SourceProcess, tmp_path: Path) -> None:
     take = tmp_path / "regex.wav"
     result = run_jackrec(
         [
@@ -122,7 +123,7 @@ def test_regex_patterns_select_ports(generator: Generator, tmp_path: Path) -> No
             "--server",
             generator.server,
             "-p",
-            f"re:^{generator.client}:out_[12]$",
+            f"re:^{generator.name}:out_[12]$",
             "--duration",
             "0.5",
             "-q",
@@ -136,7 +137,7 @@ def test_regex_patterns_select_ports(generator: Generator, tmp_path: Path) -> No
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_open_ended_take_stops_cleanly_on_signal(
-    generator: Generator, tmp_path: Path, stop_signal: signal.Signals
+    generator: SourceProcess, tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
     """Without --duration a .wav is written as RF64 and closed as plain WAV."""
     take = tmp_path / "open.wav"

@@ -14,7 +14,8 @@ import soundfile as sf
 
 from jackrec.jackclient import server_reachable
 from jackrec.sidecar import read_sidecar
-from tests.conftest import Generator, jackrec_command, stop_process
+from jackrec.source import SourceProcess
+from tests.conftest import jackrec_command, stop_process
 
 
 def test_run_without_a_server_records_the_demo_and_cleans_up(tmp_path: Path) -> None:
@@ -48,7 +49,7 @@ def test_run_without_a_server_records_the_demo_and_cleans_up(tmp_path: Path) -> 
     assert leftover.stdout == b""
 
 
-def test_status_line_is_drawn_on_a_terminal_only(generator: Generator, tmp_path: Path) -> None:
+def test_status_line_is_drawn_on_a_terminal_only(generator: SourceProcess, tmp_path: Path) -> None:
     controller, terminal = pty.openpty()
     take = tmp_path / "status.wav"
     process = subprocess.Popen(

@@ -39,7 +39,7 @@ def test_server_shutdown_finalizes_the_take(tmp_path: Path, server_signal: signa
         _, stderr = recorder.communicate(timeout=30)
     finally:
         stop_process(recorder)
-        stop_process(generator.process)
+        generator.stop()
         server.stop()
 
     assert recorder.returncode == 1

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Generator, jackrec_command
+from jackrec.source import SourceProcess
+from tests.conftest import jackrec_command
 
 SECONDS = 3
 CHANNELS = 8
@@ -44,7 +45,9 @@ def process_thread_calls(trace_prefix: Path) -> collections.Counter[str]:
     pytest.skip("no realtime process thread (jackd running without -R?)")
 
 
-def test_process_thread_makes_only_jacks_own_calls(generator: Generator, tmp_path: Path) -> None:
+def test_process_thread_makes_only_jacks_own_calls(
+    generator: SourceProcess, tmp_path: Path
+) -> None:
     client = tmp_path / "minimal_client"
     subprocess.run(
         [
@@ -70,7 +73,7 @@ def test_process_thread_makes_only_jacks_own_calls(generator: Generator, tmp_pat
             str(client),
             generator.server,
             str(SECONDS),
-            *generator.ports(CHANNELS),
+            *generator.port_names[:CHANNELS],
         ],
         capture_output=True,
         text=True,
@@ -80,7 +83,7 @@ def test_process_thread_makes_only_jacks_own_calls(generator: Generator, tmp_pat
     minimal_cycles = int(minimal.stdout)
 
     take = tmp_path / "traced.wav"
-    ports = [arg for port in generator.ports(CHANNELS) for arg in ("-p", port)]
+    ports = [arg for port in generator.port_names[:CHANNELS] for arg in ("-p", port)]
     jackrec = subprocess.run(
         [
             "strace",

@@ -1,0 +1,121 @@
+"""``make bench``: jackrec, jack_capture and a pure-Python recorder, side by side.
+
+For each server configuration and channel count a private ``jackd -d dummy``
+server (asynchronous, realtime when the machine allows) and the counter
+client are started; then, repetition after repetition, each recorder
+records the same ports for the same time, interleaved with idle runs that
+show how many xruns the machine makes on its own.  Every run is appended
+to ``bench/results/<time>-<profile>.jsonl`` as it ends; the report
+(``docs/benchmarks.md`` and its plot) is regenerated from that file.
+
+usage: python -m bench [--quick] [--report RESULTS.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.machine import describe
+from bench.profiles import FULL, QUICK, Profile, ServerConfig
+from bench.recorders import GENERATOR, RECORDERS, Run, measure
+from jackrec.jackserver import DummyServer
+from jackrec.source import SourceProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def plan(profile: Profile, config: ServerConfig, channels: int) -> list[Run]:
+    """The runs of one server: repetitions outermost, so noise spreads evenly."""
+    runs = []
+    for repetition in range(profile.repetitions):
+        if channels in profile.channels:
+            for recorder in ("idle", *RECORDERS):
+                runs.append(Run(recorder, config, channels, profile.seconds, False, repetition))
+        if channels in profile.busy_channels:
+            for recorder in ("jackrec", "python"):
+                runs.append(Run(recorder, config, channels, profile.seconds, True, repetition))
+    return runs
+
+
+def run_server(
+    profile: Profile, config: ServerConfig, channels: int, output: Any, workdir: Path
+) -> None:
+    name = f"jackrec-bench-{os.getpid()}"
+    with DummyServer(name, rate=config.rate, period=config.period) as server:
+        assert server.log_path is not None
+        realtime = "realtime mode" in server.log_path.read_text(errors="replace")
+        source = SourceProcess(server.name, channels, "counter", name=GENERATOR).start()
+        try:
+            for run in plan(profile, config, channels):
+                result = measure(run, server, workdir)
+                result["server_realtime"] = realtime
+                output.write(json.dumps(result) + "\n")
+                output.flush()
+                print(report.progress_line(result), flush=True)
+        finally:
+            source.stop()
+
+
+def ring_benchmark(profile: Profile, output: Any) -> None:
+    """Compile and run bench/ringbench.c for each period and the sweep."""
+    binary = ROOT / "build" / "ringbench"
+    binary.parent.mkdir(exist_ok=True)
+    warnings = subprocess.run(
+        [sys.executable, str(ROOT / "cext" / "build_core.py")],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    sources = ["cext/memory.c", "cext/ring.c", "cext/capture.c", "cext/tests/fakejack.c"]
+    subprocess.run(
+        ["gcc", *warnings, "-O2", "-Icext", *sources, "bench/ringbench.c", "-lm", "-o", str(binary)],
+        cwd=ROOT, check=True, timeout=120,
+    )  # fmt: skip
+    for period in sorted({config.period for config in profile.configs}):
+        lines = subprocess.run(
+            [str(binary), str(period), str(profile.ring_iterations),
+             *map(str, profile.channels)],
+            capture_output=True, text=True, check=True, timeout=600,
+        ).stdout.splitlines()  # fmt: skip
+        for line in lines:
+            output.write(json.dumps({"kind": "ring", **json.loads(line)}) + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="the few-minute profile")
+    parser.add_argument("--report", type=Path, help="only regenerate the report from a file")
+    args = parser.parse_args()
+    if args.report:
+        report.write(args.report)
+        return 0
+
+    # SIGTERM (a timeout, CI) unwinds like Ctrl-C, so every server and
+    # client this harness started is stopped by its context manager.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    profile = QUICK if args.quick else FULL
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"{stamp}-{profile.name}.jsonl"
+    print(f"bench: {profile.name} profile -> {path.relative_to(ROOT)}", flush=True)
+    with open(path, "w") as output, tempfile.TemporaryDirectory(prefix="jackrec-bench-") as tmp:
+        output.write(json.dumps({**describe(), "profile": profile.name, "date": stamp}) + "\n")
+        for config in profile.configs:
+            for channels in sorted({*profile.channels, *profile.busy_channels}):
+                run_server(profile, config, channels, output, Path(tmp))
+        ring_benchmark(profile, output)
+    report.write(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

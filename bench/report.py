@@ -1,0 +1,392 @@
+"""From raw results (``bench/results/*.jsonl``) to ``docs/benchmarks.md``.
+
+Every figure in a table is the median over repetitions; ratios are taken
+between medians measured in the same run, on the same server.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from bench.recorders import CLIENT_NAMES, RECORDERS
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+LABELS = {"jackrec": "jackrec", "jack_capture": "jack_capture", "python": "Python recipe"}
+
+Row = dict[str, Any]
+
+
+def progress_line(result: Row) -> str:
+    what = result["recorder"] + (" (busy GIL)" if result["busy"] else "")
+    rate = f"{result['rate'] // 1000}k/{result['period']}"
+    late = sum(result.get("late_clients", {}).values())
+    figures = f"driver xruns {result['driver_late']}, late clients {late}"
+    if result["recorder"] != "idle":
+        figures += (
+            f", lost {result.get('lost_frames', '?')}, torn {result.get('torn_stretches', '?')}, "
+            f"cpu {result.get('cpu_seconds', 0):.2f} s, exit {result.get('exit_code')}"
+        )
+    return f"  {rate} {result['channels']:>4} ch  {what:<22} {figures}"
+
+
+def load(path: Path) -> tuple[Row, list[Row], list[Row]]:
+    machine: Row = {}
+    runs: list[Row] = []
+    rings: list[Row] = []
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        if row["kind"] == "machine":
+            machine = row
+        elif row["kind"] == "run":
+            runs.append(row)
+        else:
+            rings.append(row)
+    return machine, runs, rings
+
+
+def median(rows: Iterable[Row], value: Callable[[Row], float | None]) -> float | None:
+    values = [v for v in (value(row) for row in rows) if v is not None]
+    return statistics.median(values) if values else None
+
+
+def late_self(row: Row) -> int:
+    """xruns the server blamed on this run's recorder."""
+    name = CLIENT_NAMES.get(row["recorder"], "")
+    return sum(n for client, n in row.get("late_clients", {}).items() if client.startswith(name))
+
+
+def failed(row: Row) -> bool:
+    return row.get("exit_code") not in (0, None) or "frames_in_file" not in row
+
+
+def fmt(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+class Results:
+    """Runs grouped by (rate, period, channels, recorder, busy)."""
+
+    def __init__(self, runs: list[Row]) -> None:
+        self.groups: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
+        for row in runs:
+            key = (row["rate"], row["period"], row["channels"], row["recorder"], row["busy"])
+            self.groups[key].append(row)
+        self.configs = sorted({(r["rate"], r["period"]) for r in runs}, key=lambda c: -c[1])
+        self.channels = sorted({r["channels"] for r in runs if not r["busy"]})
+        self.busy_channels = sorted({r["channels"] for r in runs if r["busy"]})
+
+    def rows(self, config: tuple[int, int], channels: int, recorder: str, busy: bool = False) -> list[Row]:
+        return self.groups.get((*config, channels, recorder, busy), [])
+
+    def value(
+        self,
+        config: tuple[int, int],
+        channels: int,
+        recorder: str,
+        get: Callable[[Row], float | None],
+        busy: bool = False,
+    ) -> float | None:
+        rows = self.rows(config, channels, recorder, busy)
+        if recorder != "idle" and rows and all(failed(row) for row in rows):
+            return None
+        return median((row for row in rows if recorder == "idle" or not failed(row)), get)
+
+    def lost(self, config: tuple[int, int], channels: int, recorder: str, busy: bool = False) -> str:
+        rows = self.rows(config, channels, recorder, busy)
+        if not rows:
+            return "-"
+        failures = sum(failed(row) for row in rows)
+        text = fmt(self.value(config, channels, recorder, lambda r: r["lost_frames"], busy))
+        return text + (f" ({failures} failed)" if failures else "")
+
+
+def config_label(config: tuple[int, int]) -> str:
+    return f"{config[0] // 1000} kHz / period {config[1]}"
+
+
+def loss_table(results: Results, config: tuple[int, int]) -> list[str]:
+    lines = [
+        "| channels | idle: driver xruns | idle: late clients | "
+        + " | ".join(f"{LABELS[r]} lost" for r in RECORDERS)
+        + " | "
+        + " | ".join(f"{LABELS[r]} torn" for r in RECORDERS)
+        + " | "
+        + " | ".join(f"{LABELS[r]} late" for r in RECORDERS)
+        + " |",
+        "|" + "---:|" * (3 + 3 * len(RECORDERS)),
+    ]
+    for channels in results.channels:
+        idle_driver = results.value(config, channels, "idle", lambda r: r["driver_late"])
+        idle_late = results.value(
+            config, channels, "idle", lambda r: sum(r.get("late_clients", {}).values())
+        )
+        cells = [str(channels), fmt(idle_driver), fmt(idle_late)]
+        cells += [results.lost(config, channels, r) for r in RECORDERS]
+        cells += [
+            fmt(results.value(config, channels, r, lambda row: row["torn_stretches"]))
+            for r in RECORDERS
+        ]
+        cells += [fmt(results.value(config, channels, r, late_self)) for r in RECORDERS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def cost_table(results: Results, config: tuple[int, int]) -> list[str]:
+    lines = [
+        "| channels | "
+        + " | ".join(f"{LABELS[r]} CPU s/ch-h" for r in RECORDERS)
+        + " | jackrec / jack_capture CPU | "
+        + " | ".join(f"{LABELS[r]} RSS MB" for r in RECORDERS)
+        + " | "
+        + " | ".join(f"DSP % ({LABELS[r]}) mean/max" for r in RECORDERS)
+        + " |",
+        "|" + "---:|" * (2 + 3 * len(RECORDERS)),
+    ]
+    for channels in results.channels:
+        cpu = {
+            r: results.value(config, channels, r, lambda row: row["cpu_s_per_channel_hour"])
+            for r in RECORDERS
+        }
+        ratio = (
+            cpu["jackrec"] / cpu["jack_capture"]
+            if cpu["jackrec"] is not None and cpu["jack_capture"]
+            else None
+        )
+        cells = [str(channels), *(fmt(cpu[r], 1) for r in RECORDERS), fmt(ratio, 2)]
+        cells += [
+            fmt(results.value(config, channels, r, lambda row: row["peak_rss_mb"]))
+            for r in RECORDERS
+        ]
+        for r in RECORDERS:
+            mean = results.value(config, channels, r, lambda row: row["dsp_load_mean"])
+            peak = results.value(config, channels, r, lambda row: row["dsp_load_max"])
+            cells.append(f"{fmt(mean, 1)} / {fmt(peak, 1)}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def callback_table(results: Results) -> list[str]:
+    lines = [
+        "| configuration | channels | max µs | p99.9 µs | p99.9 % of period |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for config in results.configs:
+        period_us = 1e6 * config[1] / config[0]
+        for channels in results.channels:
+            worst = results.value(config, channels, "jackrec", lambda r: r.get("callback_us_max"))
+            p999 = results.value(config, channels, "jackrec", lambda r: r.get("callback_us_p999"))
+            share = None if p999 is None else 100 * p999 / period_us
+            lines.append(
+                f"| {config_label(config)} | {channels} | {fmt(worst, 1)} | {fmt(p999, 1)} | "
+                f"{fmt(share, 2)} |"
+            )
+    return lines
+
+
+def busy_table(results: Results) -> list[str]:
+    lines = [
+        "| configuration | channels | jackrec lost (busy) | Python lost (busy) "
+        "| Python lost (not busy) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for config in results.configs:
+        for channels in results.busy_channels:
+            lines.append(
+                f"| {config_label(config)} | {channels} "
+                f"| {results.lost(config, channels, 'jackrec', True)} "
+                f"| {results.lost(config, channels, 'python', True)} "
+                f"| {results.lost(config, channels, 'python')} |"
+            )
+    return lines
+
+
+def ring_table(rings: list[Row]) -> list[str]:
+    lines = [
+        "| period | channels | memcpy µs | ring write µs | callback µs | ring / memcpy "
+        "| callback / memcpy | callback p99.9 µs |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in sorted(rings, key=lambda r: (r["period"], r["channels"])):
+        memcpy, ring, callback = (
+            row[k]["median"] / 1000 for k in ("memcpy_ns", "ring_ns", "callback_ns")
+        )
+        lines.append(
+            f"| {row['period']} | {row['channels']} | {memcpy:.2f} | {ring:.2f} "
+            f"| {callback:.2f} | {ring / memcpy:.2f} | {callback / memcpy:.2f} "
+            f"| {row['callback_ns']['p999'] / 1000:.2f} |"
+        )
+    return lines
+
+
+def targets(results: Results) -> list[str]:
+    """The issue's targets, each checked against the medians."""
+    lines = []
+    for config in results.configs:
+        label = config_label(config)
+        quiet = [
+            ch
+            for ch in results.channels
+            if results.value(config, ch, "idle", lambda r: sum(r.get("late_clients", {}).values()))
+            == 0
+        ]
+        lossy = [
+            ch for ch in quiet if results.value(config, ch, "jackrec", lambda r: r["lost_frames"])
+        ]
+        lines.append(
+            f"- {label}: jackrec lost no frames at every channel count where the idle run "
+            f"showed no late clients ({', '.join(map(str, quiet)) or 'none'})"
+            if not lossy
+            else f"- {label}: jackrec lost frames at {lossy} despite a quiet idle run"
+        )
+        gapless = {
+            r: [
+                ch
+                for ch in results.channels
+                if results.value(config, ch, r, lambda row: row["lost_frames"]) == 0
+            ]
+            for r in ("jackrec", "jack_capture")
+        }
+        lines.append(
+            f"- {label}: gapless (median) at {gapless['jackrec'] or 'no'} channels for jackrec, "
+            f"{gapless['jack_capture'] or 'no'} for jack_capture"
+        )
+        for ch in (64, 256):
+            jr = results.value(config, ch, "jackrec", lambda r: r["cpu_s_per_channel_hour"])
+            jc = results.value(config, ch, "jack_capture", lambda r: r["cpu_s_per_channel_hour"])
+            if jr is not None and jc:
+                verdict = "at or below" if jr <= jc else f"{100 * (jr / jc - 1):.0f} % above"
+                lines.append(
+                    f"- {label}, {ch} channels: jackrec CPU {jr:.1f} s per channel-hour, "
+                    f"{verdict} jack_capture's {jc:.1f}"
+                )
+        p999 = results.value(config, 64, "jackrec", lambda r: r.get("callback_us_p999"))
+        if p999 is not None:
+            share = 100 * p999 * config[0] / (1e6 * config[1])
+            lines.append(
+                f"- {label}, 64 channels: callback p99.9 {p999:.1f} µs = {share:.2f} % of the "
+                f"period ({'under' if share < 5 else 'over'} the 5 % target)"
+            )
+    return lines
+
+
+def plot(results: Results, path: Path) -> bool:
+    """Lost frames and CPU per channel against channels; False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    figure, axes = plt.subplots(2, len(results.configs), figsize=(6 * len(results.configs), 8))
+    axes = axes.reshape(2, -1)
+    for column, config in enumerate(results.configs):
+        for recorder in RECORDERS:
+            lost = [
+                results.value(config, ch, recorder, lambda r: r["lost_frames"])
+                for ch in results.channels
+            ]
+            cpu = [
+                results.value(config, ch, recorder, lambda r: r["cpu_s_per_channel_hour"])
+                for ch in results.channels
+            ]
+            axes[0, column].plot(results.channels, lost, marker="o", label=LABELS[recorder])
+            axes[1, column].plot(results.channels, cpu, marker="o", label=LABELS[recorder])
+        axes[0, column].set_title(f"lost frames, {config_label(config)}")
+        axes[0, column].set_yscale("symlog", linthresh=1)
+        axes[1, column].set_title(f"CPU s per channel-hour, {config_label(config)}")
+        for ax in axes[:, column]:
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("channels")
+            ax.grid(True, alpha=0.3)
+            ax.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return True
+
+
+def write(results_path: Path) -> None:
+    machine, runs, rings = load(results_path)
+    results = Results(runs)
+    plotted = plot(results, DOCS / "benchmarks.png")
+    realtime = {row.get("server_realtime") for row in runs}
+    reps = max((row["repetition"] + 1 for row in runs), default=0)
+    seconds = runs[0]["seconds"] if runs else 0
+    text = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`python -m bench`) from "
+        f"`{results_path.relative_to(ROOT)}`; do not edit by hand.",
+        "",
+        "## Machine and method",
+        "",
+        f"- CPU: {machine.get('cpu')}, {machine.get('cores')} cores; kernel "
+        f"{machine.get('kernel')}; clocksource {machine.get('clocksource')}",
+        f"- realtime: jackd {'realtime (SCHED_FIFO)' if realtime == {True} else 'NOT realtime'}"
+        f"; this user may {'' if machine.get('realtime_scheduling') else 'not '}use realtime "
+        f"scheduling; memory locking {'works' if machine.get('memory_locking') else 'refused'}",
+        f"- {machine.get('jack_capture')}; Python {machine.get('python')}",
+        f"- profile `{machine.get('profile')}` ({machine.get('date')}): {reps} repetitions of "
+        f"{seconds:g} s per cell, medians shown; a private asynchronous `jackd -d dummy` server "
+        "per configuration and channel count, the counter client (`jackrec demo-source`, C "
+        "callback) in its own process, recorders run one after another on the same ports.",
+        "- *lost*: frames missing from the take's timeline, whether dropped or (jackrec) "
+        "replaced by silence; *torn*: stretches overwritten while a late client read them "
+        "(nothing lost, samples wrong; JACK's asynchronous mode); *late*: xruns the server "
+        "blamed on the recorder's client; *idle*: the same server with the counter client only.",
+        "- CPU is user + system time of the recorder process (`wait4`), per channel-hour; DSP "
+        "load is JACK's own estimate, sampled four times a second.",
+        "",
+        "## Targets",
+        "",
+        *targets(results),
+        "",
+    ]
+    for config in results.configs:
+        text += [
+            f"## {config_label(config)}",
+            "",
+            "Frames lost, torn stretches and xruns (median per run):",
+            "",
+            *loss_table(results, config),
+            "",
+            "Cost:",
+            "",
+            *cost_table(results, config),
+            "",
+        ]
+    text += [
+        "## GIL contention",
+        "",
+        "The same runs while a Python thread in the recording process spins (`bench/busy.py`).",
+        "",
+        *busy_table(results),
+        "",
+        "## jackrec's process callback",
+        "",
+        "As jackrec measures it (CLOCK_MONOTONIC around the callback, 12.5 % histogram "
+        "resolution; p99.9 is the bucket's upper bound).",
+        "",
+        *callback_table(results),
+        "",
+        "## Ring and callback against memcpy",
+        "",
+        "`bench/ringbench.c`: per JACK cycle, `memcpy` of the cycle's bytes, `jr_ring_write` of "
+        "the same bytes, and the real process callback (port buffers, meters, interleave) "
+        "through a stand-in for libjack; medians of interleaved repetitions.",
+        "",
+        *ring_table(rings),
+        "",
+    ]
+    if plotted:
+        text += ["## Plot", "", "![lost frames and CPU per channel](benchmarks.png)", ""]
+    (DOCS / "benchmarks.md").write_text("\n".join(text))
