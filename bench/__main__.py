@@ -75,9 +75,12 @@ def ring_benchmark(profile: Profile, output: Any) -> None:
         [sys.executable, str(ROOT / "cext" / "build_core.py")],
         capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
-    sources = ["cext/memory.c", "cext/ring.c", "cext/capture.c", "cext/tests/fakejack.c"]
+    sources = [
+        "cext/memory.c", "cext/ring.c", "cext/capture.c", "cext/tests/fakejack.c",
+        "bench/ringbench.c",
+    ]  # fmt: skip
     subprocess.run(
-        ["gcc", *warnings, "-O2", "-Icext", *sources, "bench/ringbench.c", "-lm", "-o", str(binary)],
+        ["gcc", *warnings, "-O2", "-Icext", *sources, "-lm", "-o", str(binary)],
         cwd=ROOT, check=True, timeout=120,
     )  # fmt: skip
     for period in sorted({config.period for config in profile.configs}):

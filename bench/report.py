@@ -83,7 +83,9 @@ class Results:
         self.channels = sorted({r["channels"] for r in runs if not r["busy"]})
         self.busy_channels = sorted({r["channels"] for r in runs if r["busy"]})
 
-    def rows(self, config: tuple[int, int], channels: int, recorder: str, busy: bool = False) -> list[Row]:
+    def rows(
+        self, config: tuple[int, int], channels: int, recorder: str, busy: bool = False
+    ) -> list[Row]:
         return self.groups.get((*config, channels, recorder, busy), [])
 
     def value(
@@ -99,7 +101,9 @@ class Results:
             return None
         return median((row for row in rows if recorder == "idle" or not failed(row)), get)
 
-    def lost(self, config: tuple[int, int], channels: int, recorder: str, busy: bool = False) -> str:
+    def lost(
+        self, config: tuple[int, int], channels: int, recorder: str, busy: bool = False
+    ) -> str:
         rows = self.rows(config, channels, recorder, busy)
         if not rows:
             return "-"

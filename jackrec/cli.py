@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -19,10 +20,17 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from jackrec.session import SessionOptions
 
 from jackrec import __version__
+from jackrec import config as config_module
+from jackrec.config import Config
 from jackrec.errors import JackrecError, UsageError
+from jackrec.jackclient import server_label
+from jackrec.levels import dbfs
 from jackrec.status import CLEAR_LINE
 
 log = logging.getLogger("jackrec")
@@ -65,6 +73,9 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="jackrec", description="Multichannel JACK recorder.")
     parser.add_argument("--version", action="version", version=f"jackrec {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log JACK messages too")
+    parser.add_argument(
+        "--config", type=Path, help="settings file (default ~/.config/jackrec/config.toml)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
     record = commands.add_parser("record", help="record JACK ports into a file")
@@ -112,7 +123,7 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
         "--bits", "--subtype", "-b", type=parse_bits, help="16, 24, 32 or float (default)"
     )
     parser.add_argument(
-        "--buffer", type=float, default=10.0, metavar="SECONDS", help="ring size (default 10)"
+        "--buffer", type=float, metavar="SECONDS", help="ring size in seconds (default 10)"
     )
 
 
@@ -131,36 +142,77 @@ def stop_signals(request_stop: Callable[[], None]) -> Iterator[None]:
 
 
 def record_command(args: argparse.Namespace) -> int:
-    from jackrec.recorder import Recorder, RecordOptions
-    from jackrec.status import StatusLine, summary_text
+    from jackrec.session import Session
+    from jackrec.status import StatusLine, Summary, summary_text
+    from jackrec.takefile import resolve_format
 
-    options = RecordOptions(
-        path=args.file,
-        channels=args.channels,
-        ports=tuple(args.port),
-        connect=not args.no_connect,
-        client_name=args.name,
-        server=args.server,
-        format=args.format,
-        bits=args.bits,
-        duration=args.duration,
-        buffer_seconds=args.buffer,
-    )
-    recorder = Recorder(options)
-    with stop_signals(recorder.request_stop):
-        recorder.start()
-        status = StatusLine(enabled=not (args.quiet or args.json))
-        while not recorder.wait(STATUS_INTERVAL):
-            status.show(recorder.progress())
-        status.clear()
-        summary = recorder.stop()
+    config = load_config(args)
+    duration = args.duration
+    if duration is not None and not 0 < duration < math.inf:
+        raise UsageError("--duration must be a positive number of seconds")
+    # The file name says what the file is; the configured format is for the
+    # TUI's takes, which are named by template.
+    format_name = args.format
+    bits = args.bits or config.bits
+    options = session_options(args, config)
+    # Everything that can be checked without JACK is checked first.
+    options.validate()
+    resolve_format(args.file, format_name, bits, options.channels or 1, 48000, duration)
+    session = Session(options)
+    stop = threading.Event()
+    with stop_signals(stop.set):
+        session.open()
+        try:
+            rate = session.sample_rate
+            file_format = resolve_format(
+                args.file, format_name, bits, session.channels, rate, duration
+            )
+            take = session.new_take(args.file, file_format)
+            session.record(
+                take, duration_frames=None if duration is None else round(duration * rate)
+            )
+            status = StatusLine(enabled=not (args.quiet or args.json))
+            while not (stop.wait(STATUS_INTERVAL) or take.ended_by or session.shutdown.is_set()):
+                peaks = [dbfs(float(p)) for p in session.meters.poll().peaks]
+                status.show(session.status(), peaks)
+            status.clear()
+        finally:
+            stats = session.close()
+    summary = Summary.of(take, session, stats)
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
     elif not args.quiet:
         print(summary_text(summary))
+    if session.server_gone is not None:
+        raise JackrecError(
+            f"{server_label(args.server)} shut down ({session.server_gone}); "
+            f"{summary.path} holds {summary.frames} frames"
+        )
     if summary.error:
-        raise JackrecError(f"{summary.error}; {summary.path} holds {summary.frames} frames")
+        raise JackrecError(
+            f"writing {summary.path} failed: {summary.error}; it holds {summary.frames} frames"
+        )
     return 0
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    return config_module.load(args.config)
+
+
+def session_options(args: argparse.Namespace, config: Config) -> SessionOptions:
+    """Command-line options over the config file over the defaults."""
+    from jackrec.session import SessionOptions
+
+    ports = tuple(args.port) or (() if args.no_connect else tuple(config.ports))
+    return SessionOptions(
+        channels=args.channels if args.channels is not None else config.channels,
+        ports=ports,
+        connect=not args.no_connect,
+        client_name=args.name,
+        server=args.server,
+        buffer_seconds=args.buffer if args.buffer is not None else config.buffer,
+        preroll_seconds=getattr(args, "preroll", None) or 0.0,
+    )
 
 
 def ports_command(args: argparse.Namespace) -> int:

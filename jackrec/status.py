@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 import sys
-from typing import TextIO
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
 
+from jackrec.capture import CaptureStats
 from jackrec.levels import format_dbfs
-from jackrec.recorder import Progress, Summary
+from jackrec.session import Session, SessionStatus
+from jackrec.take import Take
 
 #: Terminal control: carriage return, then erase to the end of the line.
 CLEAR_LINE = "\r\x1b[K"
@@ -19,23 +24,22 @@ def format_clock(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:04.1f}"
 
 
-def status_text(progress: Progress, width: int) -> str:
+def status_text(status: SessionStatus, peaks_dbfs: list[float], width: int) -> str:
     """One line: time, ring fill, xruns, lost frames, then levels.
 
     Levels of every channel when they fit, else of the loudest ones.
     """
+    seconds = status.take_frames / status.sample_rate
     head = (
-        f"REC {format_clock(progress.seconds)}  ring {progress.ring_fill:5.1%}  "
-        f"xruns {progress.xruns}  lost {progress.frames_lost}  |"
+        f"REC {format_clock(seconds)}  ring {status.ring_fill:5.1%}  "
+        f"xruns {status.xruns}  lost {status.frames_lost}  |"
     )
     levels = [
-        (peak, f" {channel + 1}:{format_dbfs(peak)}")
-        for channel, peak in enumerate(progress.peaks_dbfs)
+        (peak, f" {channel + 1}:{format_dbfs(peak)}") for channel, peak in enumerate(peaks_dbfs)
     ]
     room = width - len(head) - 1
     if sum(len(text) for _, text in levels) > room:
         head = head[:-1] + "| loudest"
-        room -= len(" loudest")
         levels.sort(key=lambda level: level[0], reverse=True)
     line = head
     for _, text in levels:
@@ -53,11 +57,11 @@ class StatusLine:
         self.enabled = enabled and stream.isatty()
         self._shown = False
 
-    def show(self, progress: Progress) -> None:
+    def show(self, status: SessionStatus, peaks_dbfs: list[float]) -> None:
         if not self.enabled:
             return
         width = shutil.get_terminal_size((80, 24)).columns
-        self.stream.write(CLEAR_LINE + status_text(progress, width))
+        self.stream.write(CLEAR_LINE + status_text(status, peaks_dbfs, width))
         self.stream.flush()
         self._shown = True
 
@@ -66,6 +70,73 @@ class StatusLine:
             self.stream.write(CLEAR_LINE)
             self.stream.flush()
             self._shown = False
+
+
+@dataclass
+class Summary:
+    """How a take ended.  `to_dict` is the ``--json`` output."""
+
+    path: Path
+    file_format: str
+    sample_rate: int
+    channels: int
+    frames: int
+    frames_lost: int
+    gaps: list[dict[str, int]]
+    xruns: int
+    peaks_dbfs: list[float]
+    ended_by: str
+    error: str | None
+    cycles: int
+    callback_ns_max: int
+    callback_ns_p999: float
+    memory_locked: bool
+
+    @classmethod
+    def of(cls, take: Take, session: Session, stats: CaptureStats) -> Summary:
+        """Summarize a finished `take` of a closed `session`."""
+        peaks = session.meters.session_peaks_dbfs()
+        return cls(
+            path=take.path,
+            file_format=take.info.file_format.description,
+            sample_rate=take.info.sample_rate,
+            channels=len(take.info.channels),
+            frames=take.frames,
+            frames_lost=take.frames_lost,
+            gaps=take.gaps,
+            xruns=session.xruns,
+            peaks_dbfs=[peaks[c] for c in take.info.channels],
+            ended_by=take.ended_by or "unknown",
+            error=take.error,
+            cycles=stats.cycles,
+            callback_ns_max=stats.callback_ns_max,
+            callback_ns_p999=stats.callback_ns_quantile(0.999),
+            memory_locked=bool(take.info.session.get("memory_locked")),
+        )
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": str(self.path),
+            "format": self.file_format,
+            "sample_rate": self.sample_rate,
+            "channels": self.channels,
+            "frames": self.frames,
+            "seconds": round(self.seconds, 6),
+            "frames_lost": self.frames_lost,
+            "gaps": self.gaps,
+            "xruns": self.xruns,
+            "peaks_dbfs": [None if math.isinf(p) else round(p, 2) for p in self.peaks_dbfs],
+            "ended_by": self.ended_by,
+            "error": self.error,
+            "cycles": self.cycles,
+            "callback_us_max": round(self.callback_ns_max / 1000, 1),
+            "callback_us_p999": round(self.callback_ns_p999 / 1000, 1),
+            "memory_locked": self.memory_locked,
+        }
 
 
 def summary_text(summary: Summary) -> str:

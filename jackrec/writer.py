@@ -1,33 +1,42 @@
-"""The disk writer: a Python thread that drains the capture ring into a take.
+"""The disk writer: a Python thread that drains the capture ring into takes.
 
-It wakes on its own timer (the process callback never signals it), takes
-everything the ring holds in large blocks, and writes it through zero-copy
-views of ring memory.  Where the callback lost frames to a full ring it
-writes exactly that many frames of silence, so the file keeps the timeline
-of the JACK graph (and stays in sync with other recorders).
+The ring carries one unbroken stream of frames from the moment capturing
+starts.  The writer walks along it and decides what each frame is for:
+written to the current take, dropped while idle or paused, or kept while
+idle as pre-roll.  Commands (record, stop, pause, resume, rotate, marker)
+are stamped with a *stream frame* and take effect exactly there, so cuts
+and new takes are frame-exact and nothing is written twice or left out.
 
-Nothing here can make the JACK thread wait: the ring is lock-free and the
-callback drops, rather than blocks, when it is full.
+Stream frames count every frame the process callback saw while capturing,
+including those it lost to a full ring: where the callback lost frames the
+writer writes exactly that much silence, so a take keeps the JACK timeline.
+
+The writer wakes on its own timer or on a command; the process callback
+never signals it, and nothing here can make the JACK thread wait.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import logging
+import queue
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from jackrec.capture import Capture, Gap
-from jackrec.takefile import TakeFile
+from jackrec.take import Take
 
 log = logging.getLogger(__name__)
 
-#: How often the writer looks at the ring.  The ring holds seconds, so this
-#: only sets the write size (about 4800 frames at 48 kHz) and how much a
-#: killed recorder can leave unwritten.
+#: How often the writer looks at the ring when no command wakes it.  The
+#: ring holds seconds; this sets the write size and how much a killed
+#: recorder can leave unwritten.
 POLL_SECONDS = 0.1
 
 #: Largest write handed to libsndfile at once.  Small, so the kernel's copy
@@ -40,122 +49,230 @@ POLL_SECONDS = 0.1
 #: what the idle server makes (about 26 a second).
 BLOCK_BYTES = 1 << 16
 
+#: While idle, the writer keeps at least this much of the newest stream in
+#: the ring, so a record command can start exactly where it was given.
+GUARD_SECONDS = 0.5
+
+State = Literal["idle", "recording", "paused"]
+CommandKind = Literal["record", "stop", "pause", "resume", "rotate", "marker"]
+
+#: What a take's frame time is: (JACK frame time, Unix time) of a stream frame.
+Clock = Callable[[int], tuple[int | None, float | None]]
+EventSink = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Command:
+    """Something to do at stream frame `at`.
+
+    ``record`` and ``rotate`` carry the take to begin; ``stop`` carries why
+    the take ends; ``marker`` its label.
+    """
+
+    kind: CommandKind
+    at: int
+    take: Take | None = None
+    text: str = ""
+
 
 class DiskWriter(threading.Thread):
-    """Drains `capture`'s ring into `take` until `finish` is called.
+    """Walks the capture stream and writes takes.
 
     Parameters
     ----------
     capture
-        The realtime core to drain.
-    take
-        The open file.
-    limit_frames
-        Stop after this many file frames (an exact ``--duration``); the
-        `reached_limit` event is set then.
-    on_gap
-        Called in the writer thread with each gap and the file frame where
-        its silence starts.
+        The realtime core whose ring to drain.
+    sample_rate
+        For the guard window and pre-roll.
+    clock
+        Maps a stream frame to its JACK frame time and wall-clock time.
+    on_event
+        Called in the writer thread: ``take_started``, ``take_finished``,
+        ``gap``, ``marker``, ``error``.
     """
 
     def __init__(
-        self,
-        capture: Capture,
-        take: TakeFile,
-        *,
-        limit_frames: int | None = None,
-        on_gap: Callable[[Gap, int], None] | None = None,
+        self, capture: Capture, sample_rate: int, clock: Clock, on_event: EventSink
     ) -> None:
         super().__init__(name="jackrec-writer", daemon=True)
         self._capture = capture
-        self._take = take
-        self._limit = limit_frames
-        self._on_gap = on_gap
+        self._clock = clock
+        self._emit = on_event
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._pending: list[Command] = []
         self._stopping = threading.Event()
-        self._silence = np.zeros((0, capture.channels), dtype=np.float32)
-        self._block_frames = max(1, BLOCK_BYTES // (4 * capture.channels))
-        self.reached_limit = threading.Event()
-        self.gaps: list[tuple[int, Gap]] = []  # (file frame, gap)
-        self.error: BaseException | None = None
+        self._block = max(1, BLOCK_BYTES // (4 * capture.channels))
+        self._guard = min(round(GUARD_SECONDS * sample_rate), capture.frames.capacity // 4)
+        self._gap_done = 0  # frames of the oldest queued gap already walked past
+        self._paused_at = 0
+        # Read by other threads (plain attributes: each read is atomic).
+        self.state: State = "idle"
+        self.take: Take | None = None
+        self.position = 0  # stream frames walked past
+        self.preroll_frames = 0
+
+    # ---- any thread ----
+
+    def submit(self, command: Command) -> None:
+        self._commands.put(command)
 
     @property
-    def frames_written(self) -> int:
-        return self._take.frames
+    def retained_frames(self) -> int:
+        """Frames held back in the ring (pre-roll fill, while idle)."""
+        return self._capture.frames.read_space if self.state == "idle" else 0
+
+    # ---- the thread ----
 
     def run(self) -> None:
-        try:
-            while not self._stopping.wait(POLL_SECONDS):
-                self._drain()
-        except BaseException as error:  # reported by the recorder, not lost
-            self.error = error
-            self.reached_limit.set()
+        while not self._stopping.is_set():
+            with contextlib.suppress(queue.Empty):
+                self._pending.append(self._commands.get(timeout=POLL_SECONDS))
+            self._step()
 
-    def finish(self, timeout: float | None = None) -> None:
-        """Write what is left and close the take.
+    def finish(self, ended_by: str) -> None:
+        """Write what is left, then end the take (if one is open).
 
-        Call after the JACK client is deactivated, so the ring no longer
-        grows and an overflow run still open is final.
+        Call once the process callback can no longer run (client
+        deactivated, or server gone), so the stream is complete: what the
+        ring holds, and the overflow run still open, if any.
         """
         self._stopping.set()
-        self.join(timeout)
+        self.join()
+        self._step()
+        gap = self._capture.open_gap()
+        if gap is not None and self.state == "recording":
+            self._walk_gap(gap, self._until_next_command(gap.frames))
+        if self.take is not None:
+            self._end_take(ended_by)
+        for command in self._pending:  # beyond the end of the stream
+            if command.take is not None:
+                command.take.discard()
+        self._pending.clear()
+
+    def _step(self) -> None:
+        while True:
+            try:
+                self._pending.append(self._commands.get_nowait())
+            except queue.Empty:
+                break
         try:
-            if self.error is None:
-                self._drain()
-                gap = self._capture.open_gap()
-                if gap is not None:
-                    self._write_gap(gap)
-        except Exception as error:  # disk full and the like: reported, not raised
-            self.error = error
-        finally:
-            self._take.close()
+            self._advance()
+        except Exception as error:  # disk full and the like: end the take, go on
+            log.error("writing failed: %s", error)
+            self._emit("error", {"text": str(error)})
+            if self.take is not None:
+                self._end_take("write error", str(error))
+            self.state = "idle"
 
-    def _room(self) -> int:
-        if self._limit is None:
-            return self._block_frames
-        return min(self._block_frames, self._limit - self._take.frames)
+    # ---- walking the stream ----
 
-    def _drain(self) -> None:
+    def _advance(self) -> None:
         ring, gaps = self._capture.frames, self._capture.gaps
-        while (room := self._room()) > 0:
-            views = ring.peek(room)
+        while True:
+            self._apply_due_commands()
+            views = ring.peek(self._block)
             # Looked at after peek(): the callback queues a gap before it
             # publishes the frames behind it, so no gap inside `views` can
             # be missed here.
             gap = gaps.peek()
+            if gap is not None and gap.ring_position == ring.read_position:
+                frames = self._until_next_command(gap.frames - self._gap_done)
+                if frames == 0 or (self.state == "idle" and ring.read_space <= self._keep()):
+                    break
+                self._walk_gap(gap, frames)
+                self._gap_done += frames
+                if self._gap_done == gap.frames:
+                    gaps.pop()
+                    self._gap_done = 0
+                continue
             available = sum(len(view) for view in views)
             if gap is not None:
                 available = min(available, gap.ring_position - ring.read_position)
-            self._write_views(views, available)
-            ring.release(available)
-            if gap is not None and gap.ring_position == ring.read_position:
-                self._write_gap(gap)
-                gaps.pop()
-            elif available == 0:
+            available = self._until_next_command(available)
+            if self.state == "idle":
+                available = min(available, max(0, ring.read_space - self._keep()))
+            if available <= 0:
                 break
-        if self._limit is not None and self._take.frames >= self._limit:
-            self.reached_limit.set()
+            if self.state == "recording":
+                self._write_views(views, available)
+            ring.release(available)
+            self.position += available
+
+    def _keep(self) -> int:
+        """Frames to hold back while idle: the pre-roll, at least the guard."""
+        return max(self.preroll_frames, self._guard)
 
     def _write_views(self, views: list[npt.NDArray[np.float32]], frames: int) -> None:
+        assert self.take is not None
         for view in views:
             if frames <= 0:
                 break
-            self._take.write(view[:frames])
+            self.take.write(view[:frames])
             frames -= len(view)
 
-    def _write_gap(self, gap: Gap) -> None:
-        """Write silence in place of a gap (as far as the take reaches)."""
-        start = self._take.frames
-        frames = gap.frames if self._limit is None else min(gap.frames, self._limit - start)
-        if frames <= 0:
-            return
-        gap = dataclasses.replace(gap, frames=frames)
-        self.gaps.append((start, gap))
-        log.warning("lost %d frames at file frame %d (ring full)", frames, start)
-        if self._on_gap is not None:
-            self._on_gap(gap, start)
-        while frames > 0:
-            block = min(frames, self._block_frames)
-            if len(self._silence) < block:
-                self._silence = np.zeros((block, self._capture.channels), np.float32)
-            self._take.write(self._silence[:block])
-            frames -= block
+    def _walk_gap(self, gap: Gap, frames: int) -> None:
+        if self.state == "recording":
+            assert self.take is not None
+            log.warning(
+                "lost %d frames at file frame %d of %s (ring full)",
+                frames, self.take.frames, self.take.path.name,
+            )  # fmt: skip
+            self.take.add_gap(frames, gap.jack_frame)  # at the frame the silence starts
+            self.take.write_silence(frames, self._block)
+            self._emit("gap", {"take": self.take.path, "frames": frames})
+        self.position += frames
+
+    # ---- commands ----
+
+    def _due(self, command: Command) -> int:
+        """Where a command takes effect: a record reaches back into the pre-roll."""
+        if command.kind == "record" and self.state == "idle":
+            return max(self.position, command.at - self.preroll_frames)
+        return max(self.position, command.at)
+
+    def _until_next_command(self, frames: int) -> int:
+        if not self._pending:
+            return frames
+        return min(frames, self._due(self._pending[0]) - self.position)
+
+    def _apply_due_commands(self) -> None:
+        while self._pending and self._due(self._pending[0]) <= self.position:
+            self._apply(self._pending.pop(0))
+
+    def _apply(self, command: Command) -> None:
+        kind, take = command.kind, self.take
+        if kind == "record" and self.state == "idle":
+            assert command.take is not None
+            self._begin_take(command.take)
+        elif kind == "rotate" and take is not None:
+            assert command.take is not None
+            self._end_take("rotated")
+            self._begin_take(command.take)
+        elif kind == "stop" and take is not None:
+            self._end_take(command.text or "stop request")
+        elif kind == "pause" and self.state == "recording":
+            self.state, self._paused_at = "paused", self.position
+        elif kind == "resume" and self.state == "paused" and take is not None:
+            take.add_pause(self._paused_at, self.position)
+            self.state = "recording"
+        elif kind == "marker" and take is not None:
+            _, unix_time = self._clock(self.position)
+            take.add_marker(command.text, unix_time if unix_time is not None else time.time())
+            self._emit("marker", {"take": take.path, "label": command.text, "frame": take.frames})
+        elif command.take is not None:
+            command.take.discard()  # a take that can no longer begin
+
+    def _begin_take(self, take: Take) -> None:
+        jack_frame, unix_time = self._clock(self.position)
+        take.begin(self.position, jack_frame, unix_time)
+        self.take, self.state = take, "recording"
+        self._emit("take_started", {"take": take.path})
+
+    def _end_take(self, ended_by: str, error: str | None = None) -> None:
+        take, self.take = self.take, None
+        self.state = "idle"
+        assert take is not None
+        take.finish(ended_by, error)
+        self._emit(
+            "take_finished", {"take": take.path, "frames": take.frames, "ended_by": ended_by}
+        )

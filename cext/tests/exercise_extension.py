@@ -19,9 +19,10 @@ import soundfile as sf
 from jackrec import counter
 from jackrec.capture import Capture
 from jackrec.jackserver import DummyServer
-from jackrec.recorder import Recorder, RecordOptions
 from jackrec.ring import FrameRing
+from jackrec.session import Session, SessionOptions
 from jackrec.source import SignalSource
+from jackrec.takefile import FileFormat
 
 
 def exercise_ring() -> None:
@@ -43,16 +44,18 @@ def exercise_ring() -> None:
 def exercise_recording(directory: Path) -> None:
     with DummyServer(f"jackrec-valgrind-{os.getpid()}", synchronous=True) as server:
         with SignalSource(4, "counter", server=server.name) as source:
-            take = directory / "valgrind.wav"
-            recorder = Recorder(
-                RecordOptions(path=take, ports=tuple(source.port_names), server=server.name)
-            )
-            recorder.start()
+            path = directory / "valgrind.wav"
+            session = Session(
+                SessionOptions(ports=tuple(source.port_names), server=server.name)
+            ).open()
+            take = session.new_take(path, FileFormat("WAV", "FLOAT"))
+            session.record(take)
             time.sleep(1.0)
-            recorder.progress()
-            summary = recorder.stop()
-        data, _ = sf.read(str(take), dtype="float32")
-        assert summary.frames == len(data) > 0
+            session.meters.poll()
+            session.status()
+            session.close()
+        data, _ = sf.read(str(path), dtype="float32")
+        assert take.frames == len(data) > 0
         assert counter.check(data).timeline_kept
 
 

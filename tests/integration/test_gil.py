@@ -23,8 +23,9 @@ import soundfile as sf
 
 from jackrec import counter
 from jackrec.jackserver import DummyServer
-from jackrec.recorder import Recorder, RecordOptions
+from jackrec.session import Session, SessionOptions
 from jackrec.source import SourceProcess
+from jackrec.takefile import FileFormat
 from tests.conftest import PERIOD, RATE, start_generator
 
 BUSY_SECONDS = 2.0
@@ -72,16 +73,14 @@ def test_busy_gil_costs_jackrec_nothing_and_the_python_recipe_frames(
     async_generator: SourceProcess, tmp_path: Path
 ) -> None:
     sources = async_generator.port_names[:2]
-    take = tmp_path / "gil.wav"
-    recorder = Recorder(
-        RecordOptions(
-            path=take,
-            ports=tuple(sources),
-            server=async_generator.server,
-            client_name="jackrec-gil",
+    path = tmp_path / "gil.wav"
+    session = Session(
+        SessionOptions(
+            ports=tuple(sources), server=async_generator.server, client_name="jackrec-gil"
         )
-    )
-    recorder.start()
+    ).open()
+    take = session.new_take(path, FileFormat("WAV", "FLOAT"))
+    session.record(take)
     recipe = PythonRecipe(async_generator.server, sources)
     try:
         time.sleep(1.0)
@@ -91,22 +90,22 @@ def test_busy_gil_costs_jackrec_nothing_and_the_python_recipe_frames(
         time.sleep(0.5)
     finally:
         recipe_data = recipe.stop()
-        summary = recorder.stop()
+        stats = session.close()
 
     # jackrec: nothing lost, every frame in its place.  Cycles torn by a
     # late client show as deviant frames; there can be no more of them
     # than the server reported xruns (the machine's, and the recipe's).
-    jackrec_report = counter.check(sf.read(str(take), dtype="float32")[0])
-    assert summary.frames_lost == 0
-    assert summary.frames > (1.0 + BUSY_SECONDS) * RATE
+    jackrec_report = counter.check(sf.read(str(path), dtype="float32")[0])
+    assert stats.frames_lost == 0 and take.frames_lost == 0
+    assert take.frames > (1.0 + BUSY_SECONDS) * RATE
     assert jackrec_report.exact and jackrec_report.discontinuities == []
-    assert len(jackrec_report.deviant_cycles(PERIOD)) <= summary.xruns
+    assert len(jackrec_report.deviant_cycles(PERIOD)) <= session.xruns
 
     # The Python recipe: its callback waits for the GIL and misses cycles.
     recipe_report = counter.check(recipe_data)
     print(
         f"python recipe lost {recipe_report.lost_frames} frames of "
         f"{len(recipe_data) + recipe_report.lost_frames}; jackrec lost 0 "
-        f"(deviant cycles {len(jackrec_report.deviant_cycles(PERIOD))}), xruns {summary.xruns}"
+        f"(deviant cycles {len(jackrec_report.deviant_cycles(PERIOD))}), xruns {session.xruns}"
     )
     assert recipe_report.lost_frames > PERIOD

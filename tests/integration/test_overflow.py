@@ -1,7 +1,7 @@
 """A stalled disk overflows the ring: the loss is counted, placed and filled.
 
-The take file is swapped for one whose writes block until released (a disk
-that hangs), with a ring of a quarter second.
+The take is one whose writes block until released (a disk that hangs),
+recorded with a ring of a quarter second.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ import numpy.typing as npt
 import soundfile as sf
 
 from jackrec import counter
-from jackrec.recorder import Recorder, RecordOptions, Summary
+from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
-from jackrec.takefile import TakeFile
+from jackrec.take import Take
+from jackrec.takefile import FileFormat
 from tests.conftest import RATE
 
 
-class HangingTake(TakeFile):
+class HangingTake(Take):
     """A take whose writes block until `release` is set: a disk that hangs."""
 
     release = threading.Event()
@@ -32,62 +33,63 @@ class HangingTake(TakeFile):
 
 
 def record_with_stall(
-    generator: SourceProcess, take: Path, stall: float, *, stop_while_stalled: bool
-) -> Summary:
+    generator: SourceProcess, path: Path, stall: float, *, stop_while_stalled: bool
+) -> tuple[Take, int]:
     """Record while the disk hangs for `stall` seconds, then stop.
 
-    With `stop_while_stalled` the recording is stopped before the disk
-    wakes, so the overflow run is still open when the client deactivates.
+    With `stop_while_stalled` the session is closed before the disk wakes,
+    so the overflow run is still open when the client deactivates.
+    Returns the take and the frames the callback lost.
     """
     HangingTake.release = threading.Event()
-    recorder = Recorder(
-        RecordOptions(
-            path=take,
+    session = Session(
+        SessionOptions(
             ports=tuple(generator.port_names[:4]),
             server=generator.server,
             client_name="jackrec-overflow",
             buffer_seconds=0.25,
-        ),
-        take_factory=HangingTake.create,
-    )
-    recorder.start()
-    recorder.finished.wait(stall)
+        )
+    ).open()
+    take = HangingTake.create(session.take_info(path, FileFormat("WAV", "FLOAT")), session.channels)
+    session.record(take)
+    session.shutdown.wait(stall)
     if stop_while_stalled:
         threading.Timer(0.5, HangingTake.release.set).start()
     else:
         HangingTake.release.set()
-        recorder.finished.wait(1.0)
-    return recorder.stop()
+        session.shutdown.wait(1.0)
+    stats = session.close()
+    return take, stats.frames_lost
 
 
 def test_overflow_leaves_silence_of_exactly_the_lost_length(
     generator: SourceProcess, tmp_path: Path
 ) -> None:
-    take = tmp_path / "overflow.wav"
-    summary = record_with_stall(generator, take, 1.5, stop_while_stalled=False)
-    assert summary.frames_lost > 0.5 * RATE
+    path = tmp_path / "overflow.wav"
+    take, lost = record_with_stall(generator, path, 1.5, stop_while_stalled=False)
+    assert lost > 0.5 * RATE and take.frames_lost == lost
 
-    data, _ = sf.read(str(take), dtype="float32")
+    data, _ = sf.read(str(path), dtype="float32")
     report = counter.check(data)
     assert report.timeline_kept and report.net_shift == 0
 
-    gaps = read_sidecar(take)["gaps"]
+    gaps = read_sidecar(path)["gaps"]
     assert len(gaps) == 1
     assert report.filled_gaps == [(gaps[0]["file_frame"], gaps[0]["frames"])]
-    assert gaps[0]["frames"] == summary.frames_lost
-    assert len(data) == summary.frames
+    assert gaps[0]["frames"] == lost
+    assert len(data) == take.frames
 
 
 def test_a_gap_still_open_at_stop_is_written_at_the_end(
     generator: SourceProcess, tmp_path: Path
 ) -> None:
-    take = tmp_path / "open-gap.wav"
-    summary = record_with_stall(generator, take, 1.0, stop_while_stalled=True)
-    data, _ = sf.read(str(take), dtype="float32")
+    path = tmp_path / "open-gap.wav"
+    take, lost = record_with_stall(generator, path, 1.0, stop_while_stalled=True)
+    data, _ = sf.read(str(path), dtype="float32")
     report = counter.check(data)
     assert report.exact and report.channels_in_order
     last_start, last_length = report.silence_runs[-1]
     assert last_start + last_length == len(data)  # the take ends in the gap
-    gaps = read_sidecar(take)["gaps"]
+    gaps = read_sidecar(path)["gaps"]
     assert (gaps[-1]["file_frame"], gaps[-1]["frames"]) == (last_start, last_length)
-    assert summary.frames_lost == sum(gap["frames"] for gap in gaps)
+    assert lost == sum(gap["frames"] for gap in gaps) == take.frames_lost

@@ -1,0 +1,152 @@
+"""Settings shared by ``jackrec record``, ``jackrec tui`` and the TUI's settings.
+
+One TOML file, ``$XDG_CONFIG_HOME/jackrec/config.toml`` (by default
+``~/.config/jackrec/config.toml``), or the file given with ``--config``.
+Every key is optional; a missing file means the defaults.  Command-line
+options win over the file.  An unknown key, a wrong type or a value out of
+range is an error naming the file and the key, so a typo never silently
+records the wrong thing.
+
+Example::
+
+    directory = "~/sessions/takes"
+    template = "{date}-{time}-take{n:03}"
+    format = "w64"
+    bits = "24"
+    channels = 16
+    ports = ["system:capture_*"]
+    buffer = 10.0
+    preroll = 5.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from jackrec.errors import UsageError
+from jackrec.takefile import EXTENSIONS, FORMATS
+
+BITS = ("16", "24", "32", "float")
+
+
+@dataclass
+class Config:
+    """The settings, with their defaults."""
+
+    directory: str = "~/jackrec"
+    template: str = "{date}-{time}-take{n:03}"
+    format: str = "wav"
+    bits: str | None = None  # None: float, or 24-bit for FLAC
+    channels: int | None = None
+    ports: list[str] = field(default_factory=list)
+    buffer: float = 10.0
+    preroll: float = 5.0
+
+    def check(self, where: str) -> None:
+        """Raise `UsageError` naming `where` for any value out of range."""
+        problems = []
+        if self.format not in FORMATS:
+            problems.append(f"format must be one of {', '.join(FORMATS)}")
+        if self.bits is not None and self.bits not in BITS:
+            problems.append(f"bits must be one of {', '.join(BITS)}")
+        if self.channels is not None and not 1 <= self.channels <= 1024:
+            problems.append("channels must be 1 to 1024")
+        if not 0 < self.buffer <= 3600:
+            problems.append("buffer must be above 0 and at most 3600 seconds")
+        if not 0 <= self.preroll <= 600:
+            problems.append("preroll must be 0 to 600 seconds")
+        try:
+            self.take_name(1, dt.datetime(2000, 1, 1))
+        except (KeyError, ValueError, IndexError) as error:
+            problems.append(f"template is not usable ({error})")
+        if problems:
+            raise UsageError(f"{where}: {problems[0]}")
+
+    @property
+    def recordings(self) -> Path:
+        return Path(self.directory).expanduser()
+
+    def take_name(self, number: int, when: dt.datetime) -> str:
+        """The file name of take `number` (template fields: date, time, n)."""
+        stem = self.template.format(
+            n=number, date=when.strftime("%Y%m%d"), time=when.strftime("%H%M%S")
+        )
+        if "/" in stem or not stem.strip():
+            raise ValueError("a take name must be a plain file name")
+        return f"{stem}.{EXTENSIONS[self.format]}"
+
+
+def default_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "jackrec" / "config.toml"
+
+
+def load(path: Path | None = None) -> Config:
+    """Read the settings; a missing file gives the defaults.
+
+    Raises
+    ------
+    UsageError
+        When the file is unreadable, not TOML, or holds a bad setting.
+    """
+    path = path or default_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Config()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read config file {path}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"config file {path}: {error}") from None
+    return from_dict(data, str(path))
+
+
+def from_dict(data: dict[str, Any], where: str) -> Config:
+    known = {f.name: f for f in dataclasses.fields(Config)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise UsageError(f"{where}: unknown setting '{key}'")
+        values[key] = _typed(key, value, where)
+    config = Config(**values)
+    config.check(where)
+    return config
+
+
+#: The type each setting must have in the file.
+TYPES: dict[str, type | tuple[type, ...]] = {
+    "directory": str, "template": str, "format": str, "bits": (str, int),
+    "channels": int, "ports": list, "buffer": (int, float), "preroll": (int, float),
+}  # fmt: skip
+
+
+def _typed(key: str, value: object, where: str) -> Any:
+    if isinstance(value, bool) or not isinstance(value, TYPES[key]):
+        raise UsageError(f"{where}: '{key}' has the wrong type ({type(value).__name__})")
+    if isinstance(value, list) and not all(isinstance(p, str) for p in value):
+        raise UsageError(f"{where}: 'ports' must be a list of strings")
+    if key == "bits":
+        return str(value)
+    if isinstance(value, int | float) and key in ("buffer", "preroll"):
+        return float(value)
+    return value
+
+
+def save(config: Config, path: Path | None = None) -> Path:
+    """Write the settings (atomically); returns the path."""
+    path = path or default_path()
+    config.check(str(path))
+    data = {k: v for k, v in dataclasses.asdict(config).items() if v is not None}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(tomli_w.dumps(data), encoding="utf-8")
+    os.replace(temporary, path)
+    return path

@@ -1,0 +1,442 @@
+"""A recording session: a JACK client with the realtime core running.
+
+`Session` owns the JACK client, the realtime core (`Capture`) and the disk
+writer, and records takes on demand.  ``jackrec record`` opens a session
+for one take; the TUI keeps one open and records, pauses, rotates, marks
+and pre-rolls as the engineer asks.
+
+Lifetime:
+
+open
+    connect to JACK, choose the sources, allocate the core once, register
+    the ports, install the C callback and the notification callbacks,
+    activate, connect the sources, start the disk writer.  Capturing
+    starts with the first take or pre-roll, so a take's frame 0 comes
+    after the connections exist.
+close
+    deactivate the client (the callback has run for the last time) ->
+    drain the ring and finalize the open take and its sidecar -> close the
+    client -> free the C memory.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import math
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jack
+
+from jackrec.capture import Capture, CaptureStats
+from jackrec.errors import JackrecError, UsageError
+from jackrec.jackclient import open_client
+from jackrec.levels import Meters
+from jackrec.ports import match_sources, physical_sources
+from jackrec.take import Take, TakeInfo
+from jackrec.takefile import FileFormat
+from jackrec.writer import Command, DiskWriter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHANNELS = 2
+MAX_CHANNELS = 1024  # the most any writable format holds
+MAX_BUFFER_SECONDS = 3600.0
+MIN_RING_PERIODS = 4
+EVENTS_KEPT = 1000
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """How to connect to JACK and how much to buffer.
+
+    Attributes
+    ----------
+    channels
+        Input channels (default: the sources matched, else 2).
+    ports
+        Source port patterns (see `jackrec.ports`), connected in order.
+    connect
+        Connect sources at all (False leaves patching to others).
+    buffer_seconds
+        How long the disk may stall without a frame lost.
+    preroll_seconds
+        The longest pre-roll the session will be asked for; the ring is
+        `buffer_seconds` plus this.
+    """
+
+    channels: int | None = None
+    ports: tuple[str, ...] = ()
+    connect: bool = True
+    client_name: str = "jackrec"
+    server: str | None = None
+    buffer_seconds: float = 10.0
+    preroll_seconds: float = 0.0
+
+    def validate(self) -> None:
+        """Reject what no server could make work; raises `UsageError`."""
+        if self.channels is not None and not 1 <= self.channels <= MAX_CHANNELS:
+            raise UsageError(f"--channels must be 1 to {MAX_CHANNELS}, not {self.channels}")
+        if not 0 < self.buffer_seconds <= MAX_BUFFER_SECONDS:
+            raise UsageError(f"--buffer must be above 0 and at most {MAX_BUFFER_SECONDS:g} s")
+        if not 0 <= self.preroll_seconds <= MAX_BUFFER_SECONDS:
+            raise UsageError(f"pre-roll must be 0 to {MAX_BUFFER_SECONDS:g} s")
+        if self.ports and not self.connect:
+            raise UsageError("--port and --no-connect contradict each other")
+
+
+@dataclass(frozen=True)
+class Event:
+    """A line of the session log."""
+
+    time: float
+    level: str  # "info", "warning" or "error"
+    text: str
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    """What the transport bar and the status line show."""
+
+    state: str  # "stopped", "armed", "recording" or "paused"
+    take: Path | None
+    take_frames: int
+    take_bytes: int
+    ring_fill: float
+    preroll_fill: float
+    xruns: int
+    frames_lost: int
+    dsp_load: float
+    sample_rate: int
+    period: int
+    disk_free: int | None
+
+
+class Session:
+    """A JACK client recording takes; see the module docstring."""
+
+    def __init__(self, options: SessionOptions) -> None:
+        options.validate()
+        self.options = options
+        self.events: collections.deque[Event] = collections.deque(maxlen=EVENTS_KEPT)
+        self.xruns = 0
+        self.server_gone: str | None = None
+        self.shutdown = threading.Event()
+        self.graph_version = 0  # bumped when ports or connections change
+        self.armed: list[bool] = []
+        self._client: jack.Client | None = None
+        self._capture: Capture | None = None
+        self._writer: DiskWriter | None = None
+        self._inputs: list[jack.OwnPort] = []
+        self._capturing = False
+        self._meters: Meters | None = None
+
+    # ---- opening and closing ----
+
+    def open(self) -> Session:
+        """Connect and start; on failure nothing is left behind."""
+        try:
+            self._open_steps()
+        except BaseException:
+            self._abandon()
+            raise
+        return self
+
+    def _open_steps(self) -> None:
+        o = self.options
+        client = self._client = open_client(o.client_name, o.server)
+        sources = self._choose_sources(client)
+        channels = o.channels or len(sources) or DEFAULT_CHANNELS
+        if len(sources) > channels:
+            raise UsageError(
+                f"the ports given match {len(sources)} sources, but --channels is {channels}"
+            )
+        seconds = o.buffer_seconds + o.preroll_seconds
+        ring_frames = max(
+            math.ceil(seconds * client.samplerate), MIN_RING_PERIODS * client.blocksize
+        )
+        try:
+            capture = self._capture = Capture(channels, ring_frames)
+        except MemoryError:
+            gib = ring_frames * channels * 4 / 2**30
+            raise JackrecError(
+                f"cannot allocate a {gib:.1f} GiB ring; use a smaller --buffer"
+            ) from None
+        if not capture.memory_locked:
+            log.warning("could not lock the ring in RAM (see 'jackrec doctor')")
+        try:
+            self._inputs = [client.inports.register(f"in_{i + 1}") for i in range(channels)]
+        except jack.JackError as error:
+            raise JackrecError(f"cannot register {channels} JACK ports: {error}") from None
+        capture.install(client, self._inputs)
+        client.set_xrun_callback(self._on_xrun)
+        client.set_shutdown_callback(self._on_shutdown)
+        client.set_port_registration_callback(self._on_graph_change, only_available=False)
+        client.set_port_connect_callback(self._on_graph_change, only_available=False)
+        try:
+            client.activate()
+            for port, source in zip(self._inputs, sources, strict=False):
+                client.connect(source, port)
+        except jack.JackError as error:
+            raise JackrecError(f"JACK refused: {error}") from None
+        if o.connect and len(sources) < channels:
+            self._log("warning", f"only {len(sources)} source(s) for {channels} channels")
+        self.armed = [True] * channels
+        self._meters = Meters(capture)
+        self._writer = DiskWriter(capture, client.samplerate, self._clock, self._on_writer_event)
+        self._writer.start()
+
+    def _choose_sources(self, client: jack.Client) -> list[str]:
+        o = self.options
+        if not o.connect:
+            return []
+        if o.ports:
+            return match_sources(client, o.ports)
+        return physical_sources(client)[: o.channels or DEFAULT_CHANNELS]
+
+    def close(self, ended_by: str = "stop request") -> CaptureStats:
+        """Finalize everything in the lifetime order; returns the final statistics."""
+        client, capture, writer = self._client, self._capture, self._writer
+        assert client is not None and capture is not None and writer is not None
+        if self.server_gone is None:
+            client.deactivate()
+        writer.finish(ended_by if self.server_gone is None else "server shutdown")
+        self.meters.poll()
+        stats = capture.stats()
+        client.close()
+        capture.close()
+        self._client = self._capture = self._writer = None
+        return stats
+
+    def _abandon(self) -> None:
+        """Undo a failed open."""
+        if self._client is not None:
+            self._client.deactivate()
+        if self._writer is not None and self._writer.is_alive():
+            self._writer.finish("stop request")
+        if self._client is not None:
+            self._client.close()
+        if self._capture is not None:
+            self._capture.close()
+        self._client = self._capture = self._writer = None
+
+    # ---- what the session is ----
+
+    @property
+    def client(self) -> jack.Client:
+        assert self._client is not None, "the session is not open"
+        return self._client
+
+    @property
+    def capture(self) -> Capture:
+        assert self._capture is not None, "the session is not open"
+        return self._capture
+
+    @property
+    def meters(self) -> Meters:
+        assert self._meters is not None, "the session is not open"
+        return self._meters
+
+    @property
+    def channels(self) -> int:
+        return len(self._inputs)
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.client.samplerate)
+
+    @property
+    def inputs(self) -> list[jack.OwnPort]:
+        return list(self._inputs)
+
+    def sources(self) -> list[tuple[str, ...]]:
+        """The ports connected to each input, now."""
+        return [
+            tuple(p.name for p in self.client.get_all_connections(port)) for port in self._inputs
+        ]
+
+    @property
+    def take(self) -> Take | None:
+        return self._writer.take if self._writer else None
+
+    @property
+    def state(self) -> str:
+        writer = self._writer
+        if writer is None:
+            return "stopped"
+        if writer.state == "idle":
+            return "armed" if writer.preroll_frames else "stopped"
+        return writer.state
+
+    def status(self) -> SessionStatus:
+        writer, capture, client = self._writer, self.capture, self.client
+        assert writer is not None
+        take = writer.take
+        ring = capture.frames
+        preroll = writer.preroll_frames
+        return SessionStatus(
+            state=self.state,
+            take=take.path if take else None,
+            take_frames=take.frames if take else 0,
+            take_bytes=take.bytes if take else 0,
+            ring_fill=ring.read_space / ring.capacity,
+            preroll_fill=min(1.0, writer.retained_frames / preroll) if preroll else 0.0,
+            xruns=self.xruns,
+            frames_lost=capture.stats().frames_lost,
+            dsp_load=float(client.cpu_load()),
+            sample_rate=client.samplerate,
+            period=client.blocksize,
+            disk_free=_disk_free(take.path if take else None),
+        )
+
+    # ---- takes ----
+
+    def new_take(self, path: Path, file_format: FileFormat) -> Take:
+        """Create the file of the next take (armed channels, sources now).
+
+        Raises
+        ------
+        JackrecError
+            When no channel is armed, or the file cannot be created.
+        """
+        return Take.create(self.take_info(path, file_format), self.channels)
+
+    def take_info(self, path: Path, file_format: FileFormat) -> TakeInfo:
+        """What a take begun now would record."""
+        channels = tuple(i for i, armed in enumerate(self.armed) if armed)
+        if not channels:
+            raise JackrecError("no channel is armed")
+        sources = self.sources()
+        return TakeInfo(
+            path=path,
+            file_format=file_format,
+            channels=channels,
+            ports=tuple(self._inputs[c].name for c in channels),
+            sources=tuple(sources[c] for c in channels),
+            sample_rate=self.client.samplerate,
+            period=self.client.blocksize,
+            session={
+                "server": self.options.server,
+                "client": self.client.name,
+                "realtime": bool(self.client.realtime),
+                "memory_locked": self.capture.memory_locked,
+            },
+        )
+
+    def record(self, take: Take, *, duration_frames: int | None = None) -> None:
+        """Begin `take` now (reaching back into the pre-roll, if armed).
+
+        With `duration_frames`, it ends that many stream frames later.
+        """
+        at = self._now()
+        self._submit(Command("record", at, take))
+        if duration_frames is not None:
+            self._submit(Command("stop", at + duration_frames, text="duration"))
+
+    def stop(self) -> None:
+        self._submit(Command("stop", self._now()))
+
+    def pause(self) -> None:
+        self._submit(Command("pause", self._now()))
+
+    def resume(self) -> None:
+        self._submit(Command("resume", self._now()))
+
+    def rotate(self, take: Take) -> None:
+        """End the current take and begin `take` at the same frame."""
+        self._submit(Command("rotate", self._now(), take))
+
+    def marker(self, label: str) -> None:
+        self._submit(Command("marker", self._now(), text=label))
+
+    def arm(self, preroll_seconds: float) -> None:
+        """Keep the last `preroll_seconds` (at most the session's pre-roll)."""
+        seconds = min(preroll_seconds, self.options.preroll_seconds)
+        writer = self._writer
+        assert writer is not None
+        writer.preroll_frames = round(seconds * self.client.samplerate)
+        if seconds:
+            self._start_capturing()
+
+    def disarm(self) -> None:
+        assert self._writer is not None
+        self._writer.preroll_frames = 0
+
+    def _now(self) -> int:
+        """The stream frame the callback is at (0 before capturing starts)."""
+        return self.capture.stats().stream_frames if self._capturing else 0
+
+    def _submit(self, command: Command) -> None:
+        assert self._writer is not None
+        self._writer.submit(command)
+        self._start_capturing()
+
+    def _start_capturing(self) -> None:
+        if not self._capturing:
+            self._capturing = True
+            self.capture.set_capturing(True)
+
+    def _clock(self, stream_frame: int) -> tuple[int | None, float | None]:
+        """JACK frame time and Unix time of a stream frame (writer thread).
+
+        Waits (briefly, bounded) for the first captured cycle, which fixes
+        the JACK frame time of stream frame 0.
+        """
+        deadline = time.monotonic() + 2.0
+        while not (stats := self.capture.stats()).started:
+            if time.monotonic() > deadline or self.server_gone:
+                return None, None
+            time.sleep(0.001)
+        jack_frame = (stats.first_jack_frame + stream_frame) % 2**32
+        client = self.client
+        now, frame_now = time.time(), client.frame_time
+        return jack_frame, now - ((frame_now - jack_frame) % 2**32) / client.samplerate
+
+    # ---- notifications (JACK's notification thread, the writer thread) ----
+
+    def _log(self, level: str, text: str) -> None:
+        self.events.append(Event(time.time(), level, text))
+        log.log(logging.WARNING if level != "info" else logging.INFO, "%s", text)
+
+    def _on_xrun(self, delayed_usecs: float) -> None:
+        self.xruns += 1
+        text = f"xrun ({delayed_usecs:.0f} us late)"
+        self.events.append(Event(time.time(), "warning", text))
+        log.info("%s", text)
+
+    def _on_shutdown(self, status: jack.Status, reason: str) -> None:
+        self.server_gone = reason or "no reason given"
+        self.events.append(Event(time.time(), "error", f"JACK server shut down: {reason}"))
+        self.shutdown.set()
+
+    def _on_graph_change(self, *args: Any) -> None:
+        self.graph_version += 1
+
+    def _on_writer_event(self, kind: str, info: dict[str, Any]) -> None:
+        take = info.get("take")
+        name = take.name if isinstance(take, Path) else ""
+        if kind == "take_started":
+            self.events.append(Event(time.time(), "info", f"recording {name}"))
+        elif kind == "take_finished":
+            text = f"{name}: {info['frames']} frames, ended by {info['ended_by']}"
+            self.events.append(Event(time.time(), "info", text))
+        elif kind == "gap":
+            text = f"{name}: {info['frames']} frames lost (disk too slow), filled with silence"
+            self.events.append(Event(time.time(), "warning", text))
+        elif kind == "marker":
+            text = f"{name}: marker '{info['label']}' at frame {info['frame']}"
+            self.events.append(Event(time.time(), "info", text))
+        elif kind == "error":
+            self.events.append(Event(time.time(), "error", info["text"]))
+
+
+def _disk_free(path: Path | None) -> int | None:
+    try:
+        return shutil.disk_usage(path.parent if path else Path.cwd()).free
+    except OSError:
+        return None
