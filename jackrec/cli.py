@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import json
 import logging
 import math
@@ -97,12 +96,24 @@ def build_parser() -> ArgumentParser:
     source.add_argument("--name", default="jackrec-source", help="JACK client name")
     source.add_argument("--server", help="JACK server name")
 
+    tui = commands.add_parser("tui", help="the recording console in the terminal")
+    add_console_options(tui, default_dir=None)
+
     run = commands.add_parser(
-        "run", help="record from JACK, or from a private demo server when none runs"
+        "run", help="the console on JACK, or on a private demo server when none runs"
     )
-    run.add_argument("--dir", type=Path, default=Path("recordings"), help="where takes go")
-    add_recording_options(run)
+    add_console_options(run, default_dir=Path("recordings"))
     return parser
+
+
+def add_console_options(parser: argparse.ArgumentParser, default_dir: Path | None) -> None:
+    add_recording_options(parser)
+    parser.add_argument(
+        "--dir", type=Path, default=default_dir, help="where takes go (default: the settings')"
+    )
+    parser.add_argument(
+        "--preroll", type=float, metavar="SECONDS", help="pre-roll when armed (default 5)"
+    )
 
 
 def add_recording_options(parser: argparse.ArgumentParser) -> None:
@@ -199,7 +210,9 @@ def load_config(args: argparse.Namespace) -> Config:
     return config_module.load(args.config)
 
 
-def session_options(args: argparse.Namespace, config: Config) -> SessionOptions:
+def session_options(
+    args: argparse.Namespace, config: Config, *, preroll: float = 0.0
+) -> SessionOptions:
     """Command-line options over the config file over the defaults."""
     from jackrec.session import SessionOptions
 
@@ -211,7 +224,7 @@ def session_options(args: argparse.Namespace, config: Config) -> SessionOptions:
         client_name=args.name,
         server=args.server,
         buffer_seconds=args.buffer if args.buffer is not None else config.buffer,
-        preroll_seconds=getattr(args, "preroll", None) or 0.0,
+        preroll_seconds=preroll,
     )
 
 
@@ -263,18 +276,38 @@ def demo_source_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def tui_command(args: argparse.Namespace) -> int:
+    from jackrec.session import Session
+    from jackrec.tui.app import ConsoleApp
+
+    config = load_config(args)
+    if args.dir is not None:
+        config.directory = str(args.dir)
+    config.format = args.format or config.format
+    config.bits = args.bits or config.bits
+    config.preroll = args.preroll if args.preroll is not None else config.preroll
+    config.check("command line")
+    session = Session(session_options(args, config, preroll=config.preroll)).open()
+    try:
+        app = ConsoleApp(session, config, args.config)
+        app.run()
+    finally:
+        session.close()
+    if app.return_code:
+        raise JackrecError(
+            f"{server_label(args.server)} shut down ({session.server_gone}); the take was finalized"
+        )
+    return 0
+
+
 def run_command(args: argparse.Namespace) -> int:
-    """What ``make run`` does: record on JACK, or on a private demo server."""
+    """What ``make run`` does: the console on JACK, or on a private demo server."""
     from jackrec.jackclient import server_reachable
     from jackrec.jackserver import DummyServer
     from jackrec.source import SignalSource
 
-    args.dir.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    args.duration, args.quiet, args.json = None, False, False
     if server_reachable(args.server):
-        args.file = args.dir / f"take-{stamp}.wav"
-        return record_command(args)
+        return tui_command(args)
     print("no JACK server running: starting a private dummy server with a test signal")
     channels = args.channels or 8
     with (
@@ -283,8 +316,7 @@ def run_command(args: argparse.Namespace) -> int:
     ):
         args.server, args.channels = server.name, channels
         args.port = args.port or [f"{source.client.name}:*"]
-        args.file = args.dir / f"demo-{stamp}.wav"
-        return record_command(args)
+        return tui_command(args)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -292,6 +324,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ports": ports_command,
     "doctor": doctor_command,
     "demo-source": demo_source_command,
+    "tui": tui_command,
     "run": run_command,
 }
 

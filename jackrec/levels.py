@@ -51,3 +51,17 @@ class Meters:
     def session_peaks_dbfs(self) -> list[float]:
         with self._lock:
             return [dbfs(float(p)) for p in self.session_peaks]
+
+
+#: The IEC 60268-18 meter scale as meterbridge and jack_capture draw it:
+#: (dB, deflection) breakpoints, linear in between.  It gives the top 20 dB
+#: half the scale, where levels are read most closely.
+IEC_SCALE = ((-70.0, 0.0), (-60.0, 0.025), (-50.0, 0.075), (-40.0, 0.15),
+             (-30.0, 0.30), (-20.0, 0.50), (0.0, 1.0))  # fmt: skip
+
+
+def iec_deflection(db: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Meter deflection (0 to 1) of levels in dBFS on the IEC 268 scale."""
+    points, deflections = zip(*IEC_SCALE, strict=True)
+    values = np.nan_to_num(np.asarray(db, dtype=np.float64), nan=-np.inf, neginf=-200.0)
+    return np.asarray(np.interp(values, points, deflections), dtype=np.float64)

@@ -123,7 +123,9 @@ class Session:
     def __init__(self, options: SessionOptions) -> None:
         options.validate()
         self.options = options
-        self.events: collections.deque[Event] = collections.deque(maxlen=EVENTS_KEPT)
+        self._events: collections.deque[Event] = collections.deque(maxlen=EVENTS_KEPT)
+        self._events_total = 0
+        self._events_lock = threading.Lock()  # JACK's, the writer's and the UI's threads
         self.xruns = 0
         self.server_gone: str | None = None
         self.shutdown = threading.Event()
@@ -363,6 +365,10 @@ class Session:
         if seconds:
             self._start_capturing()
 
+    @property
+    def preroll_armed(self) -> bool:
+        return self._writer is not None and self._writer.preroll_frames > 0
+
     def disarm(self) -> None:
         assert self._writer is not None
         self._writer.preroll_frames = 0
@@ -399,19 +405,30 @@ class Session:
 
     # ---- notifications (JACK's notification thread, the writer thread) ----
 
+    def events_since(self, seen: int) -> tuple[list[Event], int]:
+        """Events after the first `seen` (as many as are kept), and the new count."""
+        with self._events_lock:
+            new = min(self._events_total - seen, len(self._events))
+            return list(self._events)[len(self._events) - new :], self._events_total
+
+    def _event(self, level: str, text: str) -> None:
+        with self._events_lock:
+            self._events.append(Event(time.time(), level, text))
+            self._events_total += 1
+
     def _log(self, level: str, text: str) -> None:
-        self.events.append(Event(time.time(), level, text))
+        self._event(level, text)
         log.log(logging.WARNING if level != "info" else logging.INFO, "%s", text)
 
     def _on_xrun(self, delayed_usecs: float) -> None:
         self.xruns += 1
         text = f"xrun ({delayed_usecs:.0f} us late)"
-        self.events.append(Event(time.time(), "warning", text))
+        self._event("warning", text)
         log.info("%s", text)
 
     def _on_shutdown(self, status: jack.Status, reason: str) -> None:
         self.server_gone = reason or "no reason given"
-        self.events.append(Event(time.time(), "error", f"JACK server shut down: {reason}"))
+        self._event("error", f"JACK server shut down: {reason}")
         self.shutdown.set()
 
     def _on_graph_change(self, *args: Any) -> None:
@@ -421,18 +438,18 @@ class Session:
         take = info.get("take")
         name = take.name if isinstance(take, Path) else ""
         if kind == "take_started":
-            self.events.append(Event(time.time(), "info", f"recording {name}"))
+            self._event("info", f"recording {name}")
         elif kind == "take_finished":
             text = f"{name}: {info['frames']} frames, ended by {info['ended_by']}"
-            self.events.append(Event(time.time(), "info", text))
+            self._event("info", text)
         elif kind == "gap":
             text = f"{name}: {info['frames']} frames lost (disk too slow), filled with silence"
-            self.events.append(Event(time.time(), "warning", text))
+            self._event("warning", text)
         elif kind == "marker":
             text = f"{name}: marker '{info['label']}' at frame {info['frame']}"
-            self.events.append(Event(time.time(), "info", text))
+            self._event("info", text)
         elif kind == "error":
-            self.events.append(Event(time.time(), "error", info["text"]))
+            self._event("error", info["text"])
 
 
 def _disk_free(path: Path | None) -> int | None:

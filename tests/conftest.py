@@ -17,12 +17,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 
 import pytest
 
 from jackrec.jackserver import DummyServer
 from jackrec.source import SourceProcess
+
+# Never read the user's settings: every test sees an empty config directory.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="jackrec-test-config-")
 
 RATE = 48000
 PERIOD = 256

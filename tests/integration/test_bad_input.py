@@ -52,6 +52,18 @@ def test_unknown_extension(generator: SourceProcess, tmp_path: Path) -> None:
     assert_one_line_error(result.stderr, "cannot tell the format")
 
 
+def test_bad_config_file(generator: SourceProcess, tmp_path: Path) -> None:
+    settings = tmp_path / "config.toml"
+    settings.write_text("channels = 'eight'\n")
+    take = tmp_path / "take.wav"
+    result = run_jackrec(
+        ["--config", str(settings), "record", "--server", generator.server, str(take)]
+    )
+    assert result.returncode == 2
+    assert_one_line_error(result.stderr, "'channels' has the wrong type")
+    assert not take.exists()
+
+
 def test_missing_server(tmp_path: Path) -> None:
     take = tmp_path / "take.wav"
     result = run_jackrec(["record", "--server", f"no-such-server-{os.getpid()}", str(take)])

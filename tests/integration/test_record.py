@@ -168,3 +168,17 @@ def test_open_ended_take_stops_cleanly_on_signal(
     assert info.format == "WAVEX"
     assert info.frames == summary["frames"] > RATE
     assert counter.check(sf.read(str(take), dtype="float32")[0]).gapless
+
+
+def test_settings_file_supplies_ports_and_bits(generator: SourceProcess, tmp_path: Path) -> None:
+    settings = tmp_path / "config.toml"
+    settings.write_text(f'ports = ["{generator.name}:out_[1-3]"]\nbits = "16"\n')
+    take = tmp_path / "configured.wav"
+    result = run_jackrec(
+        ["--config", str(settings), "record", "--server", generator.server,
+         "--duration", "0.5", "-q", str(take)]
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    info = sf.info(str(take))
+    assert (info.channels, info.subtype) == (3, "PCM_16")
+    assert counter.check_file(take).gapless

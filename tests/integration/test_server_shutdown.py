@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -19,9 +18,10 @@ from tests.conftest import PERIOD, RATE, jackrec_command, start_generator, stop_
 
 @pytest.mark.parametrize("server_signal", [signal.SIGTERM, signal.SIGKILL])
 def test_server_shutdown_finalizes_the_take(tmp_path: Path, server_signal: signal.Signals) -> None:
-    server = DummyServer(
-        f"jackrec-dying-{os.getpid()}", rate=RATE, period=PERIOD, synchronous=True
-    ).start()
+    # A fixed name: JACK frees a killed server's slot in its shared-memory
+    # registry only when a server of the same name starts again (it has
+    # eight), so unique names would use one up for good on every run.
+    server = DummyServer("jackrec-test-dying", rate=RATE, period=PERIOD, synchronous=True).start()
     generator = start_generator(server.name, 2, "counter-dying")
     take = tmp_path / "orphan.wav"
     recorder = subprocess.Popen(

@@ -44,7 +44,7 @@ def positions(path: Path, channel_offsets: list[int] | None = None) -> np.ndarra
     k = np.rint(data.astype(np.float64) * 32768).astype(np.int64)
     pos = (k + 32768 - offsets) % counter.PERIOD
     assert (pos == pos[:, :1]).all(), "channels disagree"
-    return pos[:, 0]
+    return np.asarray(pos[:, 0])
 
 
 def wait_for(take: Take, timeout: float = 10.0) -> None:
@@ -87,9 +87,7 @@ def test_pause_leaves_out_exactly_the_paused_stretch(session: Session, tmp_path:
     assert 0.3 * RATE < pause["frames"] < 1.0 * RATE
 
 
-def test_preroll_reaches_back_before_the_record_command(
-    session: Session, tmp_path: Path
-) -> None:
+def test_preroll_reaches_back_before_the_record_command(session: Session, tmp_path: Path) -> None:
     session.arm(1.0)
     time.sleep(2.0)
     assert session.state == "armed"

@@ -1,0 +1,1 @@
+"""The Textual recording console (``jackrec tui``)."""

@@ -1,0 +1,246 @@
+"""The recording console: meters, transport, log, and the keys that drive a session.
+
+The UI thread polls the realtime core ~30 times a second with
+`set_interval`: meters (taken from the callback's atomics), transport
+status, new log events and graph changes.  Nothing is pushed to it from the
+JACK or writer threads, so a slow terminal can only make the meters lag,
+never cost a frame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer
+
+from jackrec.config import Config
+from jackrec.errors import JackrecError
+from jackrec.session import Session
+from jackrec.take import Take
+from jackrec.takefile import BYTES_PER_SAMPLE, SUBTYPES, resolve_format
+from jackrec.tui.dialogs import ConfirmQuit, HelpScreen
+from jackrec.tui.eventlog import EventLog
+from jackrec.tui.meters import MeterBank
+from jackrec.tui.patch import PatchScreen
+from jackrec.tui.settings import SettingsScreen
+from jackrec.tui.transport import TransportBar
+
+FRAME_SECONDS = 1 / 30
+CHANNEL_KEYS = "1234567890"
+
+
+class ConsoleApp(App[int]):
+    """Runs a recording session from the terminal.
+
+    Parameters
+    ----------
+    session
+        An open session; the caller closes it after the app exits, which
+        finalizes any take still recording.
+    config, config_path
+        The settings and where to save them.
+    now
+        The clock for meter ballistics (tests pass a steady one).
+    """
+
+    CSS_PATH = "jackrec.tcss"
+    TITLE = "jackrec"
+
+    BINDINGS = [
+        Binding("r", "record", "Rec/Stop"),
+        Binding("p", "pause", "Pause"),
+        Binding("a", "arm", "Arm"),
+        Binding("m", "marker", "Mark"),
+        Binding("n", "new_take", "New take"),
+        Binding("c", "clear_clips", "Clear clips"),
+        Binding("t", "patch", "Patch"),
+        Binding("s", "settings", "Settings"),
+        Binding("l", "toggle_log", "Log", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        *(
+            Binding(key, f"toggle_channel({i})", f"Arm {i + 1}", show=False)
+            for i, key in enumerate(CHANNEL_KEYS)
+        ),
+    ]
+
+    def __init__(
+        self,
+        session: Session,
+        config: Config,
+        config_path: Path | None = None,
+        *,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.config = config
+        self.config_path = config_path
+        self._now = now
+        self._last_tick = now()
+        self._events_seen = 0
+        self._graph_seen = -1
+        self._markers = 0
+        self._takes = 0
+        self._ticks = 0
+
+    def compose(self) -> ComposeResult:
+        yield TransportBar(id="transport")
+        yield MeterBank(self.session.channels, self._labels(), id="meters")
+        yield EventLog(id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.transport = self.query_one(TransportBar)
+        self.meters = self.query_one(MeterBank)
+        self.log_view = self.query_one(EventLog)
+        self.set_interval(FRAME_SECONDS, self.tick)
+
+    # ---- the 30 Hz poll ----
+
+    def tick(self) -> None:
+        if not (self.meters.is_attached and self.transport.is_attached):
+            return  # the app is tearing down: its widgets are gone
+        session = self.session
+        now = self._now()
+        self.meters.ballistics.update(session.meters.poll(), now - self._last_tick)
+        self._last_tick = now
+        self.meters.armed = list(session.armed)
+        self.meters.refresh()
+        self._ticks += 1
+        if self._ticks % 3 == 0:  # 10 Hz is plenty for text
+            self._refresh_status()
+        if session.shutdown.is_set():
+            self.exit(1, message=f"JACK server shut down ({session.server_gone})")
+
+    def _refresh_status(self) -> None:
+        session = self.session
+        subtype = (
+            SUBTYPES[self.config.bits or "float"] if self.config.format != "flac" else "PCM_24"
+        )
+        self.transport.show(
+            session.status(), sum(session.armed), session.channels, BYTES_PER_SAMPLE[subtype]
+        )
+        events, self._events_seen = session.events_since(self._events_seen)
+        self.log_view.add(events)
+        if session.graph_version != self._graph_seen:
+            self._graph_seen = session.graph_version
+            self.meters.labels = self._labels()
+            if isinstance(self.screen, PatchScreen):
+                self.screen.rebuild()
+
+    def _labels(self) -> list[str]:
+        """Each input's name: its first source, without the client name."""
+        return [
+            names[0].split(":", 1)[-1] if names else port.shortname
+            for port, names in zip(self.session.inputs, self.session.sources(), strict=True)
+        ]
+
+    # ---- actions ----
+
+    def action_record(self) -> None:
+        session = self.session
+        if session.state in ("recording", "paused"):
+            session.stop()
+            return
+        try:
+            session.record(self._new_take())
+        except JackrecError as error:
+            self.notify(str(error), severity="error")
+
+    def action_pause(self) -> None:
+        if self.session.state == "recording":
+            self.session.pause()
+        elif self.session.state == "paused":
+            self.session.resume()
+        else:
+            self.notify("not recording")
+
+    def action_arm(self) -> None:
+        session = self.session
+        if session.preroll_armed:
+            session.disarm()
+            self.notify("pre-roll off")
+        elif min(self.config.preroll, session.options.preroll_seconds) <= 0:
+            self.notify("no pre-roll: set one in settings (s) and restart", severity="warning")
+        else:
+            session.arm(self.config.preroll)
+            seconds = min(self.config.preroll, session.options.preroll_seconds)
+            self.notify(f"armed: every take starts {seconds:g} s early")
+
+    def action_marker(self) -> None:
+        if self.session.state in ("recording", "paused"):
+            self._markers += 1
+            self.session.marker(f"marker {self._markers}")
+        else:
+            self.notify("markers go into a take: not recording")
+
+    def action_new_take(self) -> None:
+        if self.session.state not in ("recording", "paused"):
+            self.notify("not recording: 'r' starts a take")
+            return
+        try:
+            self.session.rotate(self._new_take())
+        except JackrecError as error:
+            self.notify(str(error), severity="error")
+
+    def action_clear_clips(self) -> None:
+        self.meters.ballistics.clear_clips()
+
+    def action_toggle_channel(self, channel: int) -> None:
+        session = self.session
+        if channel >= session.channels:
+            return
+        session.armed[channel] = not session.armed[channel]
+        if session.state in ("recording", "paused"):
+            self.notify("channel arming applies from the next take")
+
+    def action_patch(self) -> None:
+        self.push_screen(PatchScreen(self.session))
+
+    def action_settings(self) -> None:
+        def saved(config: Config | None) -> None:
+            if config is not None:
+                self.config = config
+
+        self.push_screen(SettingsScreen(self.config, self.config_path), saved)
+
+    def action_toggle_log(self) -> None:
+        self.log_view.display = not self.log_view.display
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        if self.session.state not in ("recording", "paused"):
+            self.exit(0)
+            return
+
+        def answered(stop: bool | None) -> None:
+            if stop:
+                self.exit(0)
+
+        self.push_screen(ConfirmQuit(), answered)
+
+    # ---- takes ----
+
+    def _new_take(self) -> Take:
+        """Create the next take's file from the settings."""
+        config, session = self.config, self.session
+        directory = config.recordings
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise JackrecError(f"cannot create {directory}: {error.strerror}") from None
+        self._takes += 1
+        while (path := directory / config.take_name(self._takes, dt.datetime.now())).exists():
+            self._takes += 1
+        file_format = resolve_format(
+            path, config.format, config.bits, sum(session.armed), session.sample_rate, None
+        )
+        return session.new_take(path, file_format)

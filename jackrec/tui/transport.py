@@ -1,0 +1,99 @@
+"""The transport bar: what is being recorded, and how the machine copes."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.widgets import Static
+
+from jackrec.session import SessionStatus
+from jackrec.status import format_clock
+
+STATES = {
+    "stopped": ("■ STOPPED", "transport--stopped"),
+    "armed": ("◉ ARMED", "transport--armed"),
+    "recording": ("● REC", "transport--recording"),
+    "paused": ("❚❚ PAUSED", "transport--paused"),
+}
+
+
+def size_text(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError
+
+
+def time_left(status: SessionStatus, bytes_per_second: float) -> str:
+    """Disk free, and how long it lasts at the take's data rate."""
+    if status.disk_free is None:
+        return "disk ?"
+    free = f"disk {size_text(status.disk_free)} free"
+    if bytes_per_second <= 0:
+        return free
+    hours, rest = divmod(int(status.disk_free / bytes_per_second), 3600)
+    return f"{free} ({hours}h{rest // 60:02d}m left)"
+
+
+class TransportBar(Static):
+    """Two lines, redrawn only when their text changes."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "transport--stopped",
+        "transport--armed",
+        "transport--recording",
+        "transport--paused",
+        "transport--warning",
+    }
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown = ""
+
+    def show(self, status: SessionStatus, armed: int, channels: int, bytes_per_frame: int) -> None:
+        label, style_class = STATES[status.state]
+        if status.state == "armed":
+            label += f" {status.preroll_fill:4.0%}"
+        seconds = status.take_frames / status.sample_rate
+        rate = bytes_per_frame * armed * status.sample_rate
+        width = self.size.width or 80
+        first = _fit(
+            width - len(label) - 3,
+            status.take.name if status.take else "no take",
+            format_clock(seconds),
+            f"{status.take_frames:,} fr",
+            size_text(status.take_bytes),
+            time_left(status, rate),
+        )
+        second = _fit(
+            width - 1,
+            f"ring {status.ring_fill:5.1%}",
+            f"xruns {status.xruns}",
+            f"lost {status.frames_lost}",
+            f"DSP {status.dsp_load:4.1f}%",
+            f"{status.sample_rate / 1000:g} kHz / {status.period}",
+            f"armed {armed}/{channels}",
+        )
+        key = f"{label}{first}\n{second}"
+        if key == self._shown:
+            return
+        self._shown = key
+        text = Text()
+        text.append(f" {label} ", self.get_component_rich_style(style_class))
+        text.append(f" {first}\n")
+        warn = self.get_component_rich_style("transport--warning")
+        text.append(f" {second}", warn if status.frames_lost else "")
+        self.update(text)
+
+
+def _fit(width: int, *parts: str) -> str:
+    """As many of `parts` as fit in `width`, in order, two spaces apart."""
+    line = ""
+    for part in parts:
+        candidate = f"{line}  {part}" if line else part
+        if len(candidate) > width:
+            break
+        line = candidate
+    return line

@@ -1,0 +1,225 @@
+"""The console driven by its keys, on a real server, recording real takes.
+
+Each test runs the app headless (`App.run_test`) against a session on the
+test server, presses keys like an engineer would, and checks the takes on
+disk with the counter checker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from jackrec import counter
+from jackrec.config import Config
+from jackrec.session import Session, SessionOptions
+from jackrec.sidecar import read_sidecar
+from jackrec.source import SourceProcess
+from jackrec.tui.app import ConsoleApp
+from jackrec.tui.dialogs import ConfirmQuit, HelpScreen
+from jackrec.tui.patch import PatchScreen
+from jackrec.tui.settings import SettingsScreen
+
+Scenario = Callable[[Pilot[Any], ConsoleApp], Awaitable[None]]
+
+
+@pytest.fixture
+def session(generator: SourceProcess) -> Iterator[Session]:
+    session = Session(
+        SessionOptions(
+            ports=tuple(generator.port_names[:4]),
+            server=generator.server,
+            client_name="jackrec-tui",
+            preroll_seconds=1.0,
+        )
+    ).open()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return Config(directory=str(tmp_path / "takes"), template="take{n:03}", preroll=1.0)
+
+
+def run(session: Session, config: Config, scenario: Scenario, tmp_path: Path) -> ConsoleApp:
+    app = ConsoleApp(session, config, tmp_path / "config.toml")
+
+    async def drive() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause(0.3)
+            await scenario(pilot, app)
+
+    asyncio.run(asyncio.wait_for(drive(), timeout=60))
+    return app
+
+
+def takes(config: Config) -> list[Path]:
+    return sorted(config.recordings.glob("*.wav"))
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 5) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not reached")
+
+
+def test_record_and_stop_make_a_gapless_take(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: session.state == "recording")
+        await pilot.pause(1.0)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: session.state == "stopped")
+
+    run(session, config, scenario, tmp_path)
+    (take,) = takes(config)
+    assert take.name == "take001.wav"
+    report = counter.check_file(take)
+    assert report.gapless and report.frames > 40000
+    assert read_sidecar(take)["ended_by"] == "stop request"
+
+
+def test_pause_marker_and_new_take(session: Session, config: Config, tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("r")
+        await pilot.pause(0.5)
+        await pilot.press("m")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: session.state == "paused")
+        await pilot.pause(0.3)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: session.state == "recording")
+        await pilot.pause(0.3)
+        await pilot.press("n")
+        await pilot.pause(0.5)
+        await pilot.press("m")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: session.state == "stopped")
+
+    run(session, config, scenario, tmp_path)
+    first, second = takes(config)
+    one, two = read_sidecar(first), read_sidecar(second)
+    assert one["ended_by"] == "rotated" and len(one["pauses"]) == 1
+    assert [m["label"] for m in one["markers"]] == ["marker 1"]
+    assert [m["label"] for m in two["markers"]] == ["marker 2"]
+    assert (
+        two["start"]["stream_frame"]
+        == one["start"]["stream_frame"] + one["frames"] + (one["pauses"][0]["frames"])
+    )
+    assert counter.check_file(second).gapless
+
+
+def test_arm_records_the_preroll(session: Session, config: Config, tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("a")
+        await wait_until(pilot, lambda: session.state == "armed")
+        await pilot.pause(1.5)
+        await pilot.press("r")
+        await pilot.pause(0.5)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: session.state == "armed")  # re-armed for the next take
+        await pilot.press("a")
+        await wait_until(pilot, lambda: session.state == "stopped")
+
+    run(session, config, scenario, tmp_path)
+    (take,) = takes(config)
+    assert counter.check_file(take).frames >= 1.4 * 48000  # 1 s of pre-roll + 0.5 s
+
+
+def test_channel_keys_clips_log_and_screens(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("2", "4")
+        assert session.armed == [True, False, True, False]
+        # the counter reaches -1.0 (full scale) on every channel: clips latch
+        await wait_until(pilot, lambda: bool(app.meters.ballistics.clipped.all()))
+        await pilot.press("c")
+        assert not app.meters.ballistics.clipped.any()
+        await pilot.press("l")
+        assert not app.log_view.display
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape", "s")
+        assert isinstance(app.screen, SettingsScreen)
+        await pilot.press("escape", "t")
+        assert isinstance(app.screen, PatchScreen)
+        await pilot.press("escape", "r")
+        await pilot.pause(0.5)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: session.state == "stopped")
+
+    run(session, config, scenario, tmp_path)
+    (take,) = takes(config)
+    assert [c["capture_channel"] for c in read_sidecar(take)["channels"]] == [1, 3]
+
+
+def test_patch_panel_connects_and_disconnects(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("t")
+        screen = app.screen
+        assert isinstance(screen, PatchScreen)
+        await pilot.press("d")  # disconnect in_1
+        assert session.sources()[0] == ()
+        await pilot.click("#patch-filter")
+        await pilot.press(*"out_9", "tab")  # the sources list, filtered
+        assert [o.id for o in screen.sources.options] == ["counter:out_9"]
+        await pilot.press("space")
+        assert session.sources()[0] == ("counter:out_9",)
+        await wait_until(pilot, lambda: app.meters.labels[0] == "out_9")  # graph change seen
+
+    run(session, config, scenario, tmp_path)
+
+
+def test_settings_are_saved(session: Session, config: Config, tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("s")
+        app.screen.query_one("#template", Input).value = "mix{n}"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.config.template == "mix{n}")
+
+    run(session, config, scenario, tmp_path)
+    saved = (tmp_path / "config.toml").read_text()
+    assert 'template = "mix{n}"' in saved
+
+
+def test_quit_while_recording_asks_and_the_take_is_finalized(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: session.state == "recording")
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmQuit)
+        await pilot.press("n")
+        assert session.state == "recording"
+        await pilot.press("q", "y")
+
+    app = run(session, config, scenario, tmp_path)
+    assert app.return_code == 0
+    assert session.state == "recording"  # the caller closes the session ...
+    stats = session.close()
+    (take,) = takes(config)
+    assert counter.check_file(take).gapless and stats.frames_lost == 0  # ... which finalizes
+    session.open()  # for the fixture's close
+
+
+def test_patch_panel_snapshot(
+    snap_compare: Callable[..., bool], session: Session, config: Config
+) -> None:
+    app = ConsoleApp(session, dataclasses.replace(config))
+    assert snap_compare(app, terminal_size=(80, 24), press=["t"])

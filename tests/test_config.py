@@ -1,0 +1,56 @@
+"""The settings file: defaults, errors that name the problem, round trips."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from jackrec import config
+from jackrec.errors import UsageError
+
+
+def test_missing_file_means_defaults(tmp_path: Path) -> None:
+    assert config.load(tmp_path / "absent.toml") == config.Config()
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "config.toml"
+    settings = config.Config(format="w64", bits="24", channels=8, ports=["system:*"], preroll=3)
+    config.save(settings, path)
+    assert config.load(path) == settings
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("format = ", "config.toml"),
+        ("formt = 'wav'", "unknown setting 'formt'"),
+        ("channels = '8'", "'channels' has the wrong type"),
+        ("channels = 0", "channels must be 1 to 1024"),
+        ("format = 'mp3'", "format must be one of"),
+        ("bits = 12", "bits must be one of"),
+        ("ports = [1]", "'ports' must be a list of strings"),
+        ("buffer = true", "'buffer' has the wrong type"),
+        ("template = '{nope}'", "template is not usable"),
+        ("template = 'a/{n}'", "template is not usable"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(UsageError, match=message) as error:
+        config.load(path)
+    assert "\n" not in str(error.value)
+
+
+def test_take_names_follow_the_template() -> None:
+    settings = config.Config(template="{date}-{time}-take{n:03}", format="flac")
+    when = dt.datetime(2026, 11, 25, 19, 5, 0)
+    assert settings.take_name(7, when) == "20261125-190500-take007.flac"
+
+
+def test_xdg_config_home_is_honoured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert config.default_path() == tmp_path / "jackrec" / "config.toml"
