@@ -37,6 +37,8 @@ class Profile:
         Channel counts of the GIL-contention scenario.
     ring_iterations
         Cycles timed per case by the ring micro-benchmark.
+    tui_channels
+        Channel counts at which the console's cost is measured.
     """
 
     name: str
@@ -46,6 +48,7 @@ class Profile:
     repetitions: int
     busy_channels: tuple[int, ...]
     ring_iterations: int
+    tui_channels: tuple[int, ...] = (64,)
 
 
 CONFIGS = (ServerConfig(48000, 256), ServerConfig(96000, 64))
@@ -53,7 +56,7 @@ CONFIGS = (ServerConfig(48000, 256), ServerConfig(96000, 64))
 QUICK = Profile(
     name="quick",
     configs=CONFIGS,
-    channels=(16, 256),
+    channels=(16, 64, 256),
     seconds=4.0,
     repetitions=3,
     busy_channels=(16,),

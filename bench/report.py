@@ -23,6 +23,13 @@ Row = dict[str, Any]
 
 
 def progress_line(result: Row) -> str:
+    if result["kind"] == "tui":
+        return (
+            f"  console {result['channels']} meters, frame "
+            f"{result['frame_seconds'] * 1000:.0f} ms: "
+            f"cpu {result.get('cpu_metering', 0):.0%} metering, "
+            f"{result.get('cpu_recording', 0):.0%} recording, lost {result.get('lost_frames')}"
+        )
     what = result["recorder"] + (" (busy GIL)" if result["busy"] else "")
     rate = f"{result['rate'] // 1000}k/{result['period']}"
     late = sum(result.get("late_clients", {}).values())
@@ -35,19 +42,17 @@ def progress_line(result: Row) -> str:
     return f"  {rate} {result['channels']:>4} ch  {what:<22} {figures}"
 
 
-def load(path: Path) -> tuple[Row, list[Row], list[Row]]:
+def load(path: Path) -> tuple[Row, dict[str, list[Row]]]:
+    """The machine line, and the other lines by kind (run, tui, ring)."""
     machine: Row = {}
-    runs: list[Row] = []
-    rings: list[Row] = []
+    rows: dict[str, list[Row]] = defaultdict(list)
     for line in path.read_text().splitlines():
         row = json.loads(line)
         if row["kind"] == "machine":
             machine = row
-        elif row["kind"] == "run":
-            runs.append(row)
         else:
-            rings.append(row)
-    return machine, runs, rings
+            rows[row["kind"]].append(row)
+    return machine, rows
 
 
 def median(rows: Iterable[Row], value: Callable[[Row], float | None]) -> float | None:
@@ -63,6 +68,10 @@ def late_self(row: Row) -> int:
 
 def failed(row: Row) -> bool:
     return row.get("exit_code") not in (0, None) or "frames_in_file" not in row
+
+
+def percent(share: float | None) -> float | None:
+    return None if share is None else 100 * share
 
 
 def fmt(value: float | None, digits: int = 0) -> str:
@@ -212,6 +221,34 @@ def busy_table(results: Results) -> list[str]:
     return lines
 
 
+def console_table(rows: list[Row], results: Results) -> list[str]:
+    lines = [
+        "| configuration | meters | redraw | console CPU, metering | console CPU, recording "
+        "| jackrec record CPU (no UI) | lost frames | torn |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    groups: dict[tuple[int, int, int, float], list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[(row["rate"], row["period"], row["channels"], row["frame_seconds"])].append(row)
+    for (rate, period, channels, frame), group in sorted(
+        groups.items(), key=lambda g: (-g[0][1], g[0][3])
+    ):
+        plain = results.value(
+            (rate, period), channels, "jackrec", lambda r: r["cpu_s_per_channel_hour"]
+        )
+        plain_share = None if plain is None else plain * channels / 3600
+        lines.append(
+            f"| {config_label((rate, period))} | {channels} "
+            f"| {'flat out' if frame < 0.005 else f'{1 / frame:.0f} Hz'} "
+            f"| {fmt(percent(median(group, lambda r: r.get('cpu_metering'))), 0)} % "
+            f"| {fmt(percent(median(group, lambda r: r.get('cpu_recording'))), 0)} % "
+            f"| {fmt(percent(plain_share), 0)} % "
+            f"| {fmt(median(group, lambda r: r.get('lost_frames')))} "
+            f"| {fmt(median(group, lambda r: r.get('torn_stretches')))} |"
+        )
+    return lines
+
+
 def ring_table(rings: list[Row]) -> list[str]:
     lines = [
         "| period | channels | memcpy µs | ring write µs | callback µs | ring / memcpy "
@@ -319,7 +356,8 @@ def plot(results: Results, path: Path) -> bool:
 
 
 def write(results_path: Path) -> None:
-    machine, runs, rings = load(results_path)
+    machine, rows = load(results_path)
+    runs, rings = rows["run"], rows["ring"]
     results = Results(runs)
     plotted = plot(results, DOCS / "benchmarks.png")
     realtime = {row.get("server_realtime") for row in runs}
@@ -374,6 +412,15 @@ def write(results_path: Path) -> None:
         "The same runs while a Python thread in the recording process spins (`bench/busy.py`).",
         "",
         *busy_table(results),
+        "",
+        "## The console",
+        "",
+        "`jackrec tui` (`bench/tui_runner.py`: the real console, redraw rate chosen) in a tmux "
+        "pane, metering then recording the counter client; CPU is its whole process (meters, "
+        "UI, disk writer), sampled from /proc; the target for 64 meters at 30 Hz is 20 % of a "
+        "core.  *Flat out* redraws as fast as Textual can: the GIL is busy all the time.",
+        "",
+        *console_table(rows["tui"], results),
         "",
         "## jackrec's process callback",
         "",

@@ -111,7 +111,7 @@ class ConsoleApp(App[int]):
         self.meters.ballistics.update(session.meters.poll(), now - self._last_tick)
         self._last_tick = now
         self.meters.armed = list(session.armed)
-        self.meters.refresh()
+        self.meters.show_levels()
         self._ticks += 1
         if self._ticks % 3 == 0:  # 10 Hz is plenty for text
             self._refresh_status()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from jackrec.session import SessionStatus
 from jackrec.status import format_clock
@@ -37,8 +37,12 @@ def time_left(status: SessionStatus, bytes_per_second: float) -> str:
     return f"{free} ({hours}h{rest // 60:02d}m left)"
 
 
-class TransportBar(Static):
-    """Two lines, redrawn only when their text changes."""
+class TransportBar(Widget):
+    """Two lines, redrawn only when their text changes.
+
+    A plain widget rather than a `Static`: updating a Static asks for a
+    new layout of the whole screen, ten times a second.
+    """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "transport--stopped",
@@ -51,6 +55,10 @@ class TransportBar(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown = ""
+        self._text = Text()
+
+    def render(self) -> Text:
+        return self._text
 
     def show(self, status: SessionStatus, armed: int, channels: int, bytes_per_frame: int) -> None:
         label, style_class = STATES[status.state]
@@ -85,7 +93,8 @@ class TransportBar(Static):
         text.append(f" {first}\n")
         warn = self.get_component_rich_style("transport--warning")
         text.append(f" {second}", warn if status.frames_lost else "")
-        self.update(text)
+        self._text = text
+        self.refresh()
 
 
 def _fit(width: int, *parts: str) -> str:

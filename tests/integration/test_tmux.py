@@ -20,48 +20,16 @@ from jackrec import counter
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from tests.conftest import jackrec_command
+from tests.tmux import Tmux
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
-
-
-class Tmux:
-    def __init__(self) -> None:
-        self.socket = f"jackrec-test-{os.getpid()}"
-
-    def __call__(self, *args: str) -> str:
-        result = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
-        )
-        return result.stdout
-
-    def start(self, command: list[str], exit_file: Path, **env: str) -> None:
-        """Run `command` in a 100x30 pane; its exit status lands in `exit_file`."""
-        variables = " ".join(f"{k}={v}" for k, v in env.items())
-        self(
-            "new-session", "-d", "-s", "console", "-x", "100", "-y", "30",
-            f"{variables} {' '.join(command)}; echo exit=$? > {exit_file}; sleep 30",
-        )  # fmt: skip
-
-    def press(self, key: str) -> None:
-        self("send-keys", "-t", "console", key)
-
-    def screen(self) -> str:
-        return self("capture-pane", "-p", "-t", "console")
-
-    def wait_for(self, text: str, timeout: float = 20.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in (screen := self.screen()):
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared:\n{self.screen()}")
 
 
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
     tmux = Tmux()
     yield tmux
-    tmux("kill-server")
+    tmux.kill()
 
 
 def wait_for_exit(exit_file: Path, timeout: float = 30.0) -> str:

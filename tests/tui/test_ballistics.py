@@ -77,3 +77,22 @@ def test_layout_wraps_into_columns(
     assert layout.columns * layout.width <= size[0]
     assert bool(layout.readout_width) == readout
     assert layout.bar_width >= 4
+
+
+@pytest.mark.parametrize("channels", [1, 2, 16, 64, 128])
+@pytest.mark.parametrize("size", [(80, 16), (120, 30), (200, 50)])
+def test_every_meter_line_is_exactly_as_wide_as_the_widget(
+    channels: int, size: tuple[int, int]
+) -> None:
+    """render_line declares its cell length instead of measuring it."""
+    from jackrec.tui.meters import MeterBank
+
+    bank = MeterBank(channels, [f"source_{i}" for i in range(channels)])
+    bank._styles = dict.fromkeys(
+        [c.removeprefix("meter--") for c in MeterBank.COMPONENT_CLASSES] + ["gap"], None
+    )  # type: ignore[assignment]
+    layout = Layout.fit(channels, *size)
+    bank.ballistics.clipped[0] = True
+    for channel in range(channels):
+        width = sum(len(segment.text) for segment in bank._meter(channel, layout))
+        assert width == layout.width

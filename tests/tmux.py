@@ -1,0 +1,51 @@
+"""Driving a program in a tmux pane, for tests and benchmarks in a real terminal.
+
+tmux runs on a socket of its own (``-L``), so a user's tmux is never
+touched; `kill` ends that server and everything in it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+
+class Tmux:
+    """One tmux server with one 100x30 session named ``console``."""
+
+    def __init__(self, width: int = 100, height: int = 30) -> None:
+        self.socket = f"jackrec-test-{os.getpid()}"
+        self.size = (str(width), str(height))
+
+    def __call__(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
+        )
+        return result.stdout
+
+    def start(self, command: list[str], exit_file: Path, **env: str) -> None:
+        """Run `command` in the pane; its exit status lands in `exit_file`."""
+        variables = " ".join(f"{k}={v}" for k, v in env.items())
+        self(
+            "new-session", "-d", "-s", "console", "-x", self.size[0], "-y", self.size[1],
+            f"{variables} {' '.join(command)}; echo exit=$? > {exit_file}; sleep 30",
+        )  # fmt: skip
+
+    def press(self, key: str) -> None:
+        self("send-keys", "-t", "console", key)
+
+    def screen(self) -> str:
+        return self("capture-pane", "-p", "-t", "console")
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in (screen := self.screen()):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared:\n{self.screen()}")
+
+    def kill(self) -> None:
+        self("kill-server")
