@@ -14,7 +14,7 @@ CORE_SOURCES := cext/memory.c cext/ring.c cext/capture.c
 HARNESS := $(CORE_SOURCES) cext/tests/fakejack.c cext/tests/harness.c
 WARNINGS = $(shell $(BIN)/python cext/build_core.py)
 
-.PHONY: run test bench deps venv lint sanitize tsan asan valgrind unit integration clean
+.PHONY: run test bench screenshots deps venv lint sanitize tsan asan valgrind unit integration clean
 
 run: venv
 	$(BIN)/jackrec run
@@ -27,6 +27,9 @@ test: venv lint sanitize
 bench: APT_PACKAGES += jack-capture
 bench: venv $(VENV)/.bench
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
+
+screenshots: venv
+	$(BIN)/python -m tests.tui.screenshots
 
 $(VENV)/.bench: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev,bench]'

@@ -19,18 +19,21 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
-
-if TYPE_CHECKING:
-    from jackrec.session import SessionOptions
+from typing import NoReturn
 
 from jackrec import __version__
 from jackrec import config as config_module
 from jackrec.config import Config
+from jackrec.doctor import diagnose, report
 from jackrec.errors import JackrecError, UsageError
-from jackrec.jackclient import server_label
+from jackrec.jackclient import open_client, server_label, server_reachable
+from jackrec.jackserver import DummyServer
 from jackrec.levels import dbfs
-from jackrec.status import CLEAR_LINE
+from jackrec.ports import list_ports
+from jackrec.session import Session, SessionOptions
+from jackrec.source import SignalSource
+from jackrec.status import CLEAR_LINE, StatusLine, Summary, summary_text
+from jackrec.takefile import resolve_format
 
 log = logging.getLogger("jackrec")
 
@@ -153,10 +156,6 @@ def stop_signals(request_stop: Callable[[], None]) -> Iterator[None]:
 
 
 def record_command(args: argparse.Namespace) -> int:
-    from jackrec.session import Session
-    from jackrec.status import StatusLine, Summary, summary_text
-    from jackrec.takefile import resolve_format
-
     config = load_config(args)
     duration = args.duration
     if duration is not None and not 0 < duration < math.inf:
@@ -214,7 +213,6 @@ def session_options(
     args: argparse.Namespace, config: Config, *, preroll: float = 0.0
 ) -> SessionOptions:
     """Command-line options over the config file over the defaults."""
-    from jackrec.session import SessionOptions
 
     ports = tuple(args.port) or (() if args.no_connect else tuple(config.ports))
     return SessionOptions(
@@ -229,9 +227,6 @@ def session_options(
 
 
 def ports_command(args: argparse.Namespace) -> int:
-    from jackrec.jackclient import open_client
-    from jackrec.ports import list_ports
-
     client = open_client("jackrec-ports", args.server)
     try:
         infos = list_ports(client)
@@ -253,16 +248,12 @@ def ports_command(args: argparse.Namespace) -> int:
 
 
 def doctor_command(args: argparse.Namespace) -> int:
-    from jackrec.doctor import diagnose, report
-
     findings = diagnose(args.server)
     print(report(findings))
     return 1 if any(finding.fatal for finding in findings) else 0
 
 
 def demo_source_command(args: argparse.Namespace) -> int:
-    from jackrec.source import SignalSource
-
     if not 1 <= args.channels <= 2048:
         raise UsageError("--channels must be 1 to 2048")
     stop = threading.Event()
@@ -277,8 +268,7 @@ def demo_source_command(args: argparse.Namespace) -> int:
 
 
 def tui_command(args: argparse.Namespace) -> int:
-    from jackrec.session import Session
-    from jackrec.tui.app import ConsoleApp
+    from jackrec.tui.app import ConsoleApp  # imported here: Textual is slow to import
 
     config = load_config(args)
     if args.dir is not None:
@@ -302,10 +292,6 @@ def tui_command(args: argparse.Namespace) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     """What ``make run`` does: the console on JACK, or on a private demo server."""
-    from jackrec.jackclient import server_reachable
-    from jackrec.jackserver import DummyServer
-    from jackrec.source import SignalSource
-
     if server_reachable(args.server):
         return tui_command(args)
     print("no JACK server running: starting a private dummy server with a test signal")

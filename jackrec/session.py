@@ -230,6 +230,10 @@ class Session:
     # ---- what the session is ----
 
     @property
+    def is_open(self) -> bool:
+        return self._client is not None
+
+    @property
     def client(self) -> jack.Client:
         assert self._client is not None, "the session is not open"
         return self._client

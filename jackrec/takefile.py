@@ -27,6 +27,7 @@ STREAMINFO and loses the encoder's last unfinished block.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,15 @@ class FileFormat:
         return f"{kind} {self.subtype}"
 
 
+def sample_subtype(container: str, bits: str | None) -> str:
+    """The libsndfile subtype for `bits` (None: float, or 24-bit for FLAC)."""
+    if bits is None:
+        bits = "24" if container == "FLAC" else "float"
+    if bits not in SUBTYPES:
+        raise UsageError(f"unknown bit depth '{bits}' (choose from 16, 24, 32, float)")
+    return SUBTYPES[bits]
+
+
 def resolve_format(
     path: Path,
     format_name: str | None,
@@ -130,11 +140,7 @@ def resolve_format(
     if format_name not in FORMATS:
         raise UsageError(f"unknown format '{format_name}' (choose from {', '.join(FORMATS)})")
     container = FORMATS[format_name]
-    if bits is None:
-        bits = "24" if container == "FLAC" else "float"
-    if bits not in SUBTYPES:
-        raise UsageError(f"unknown bit depth '{bits}' (choose from 16, 24, 32, float)")
-    subtype = SUBTYPES[bits]
+    subtype = sample_subtype(container, bits)
     if not sf.check_format(container, subtype):
         depth = "float" if bits == "float" else f"{bits}-bit"
         raise UsageError(f"{format_name} cannot hold {depth} samples (try --bits 16 or 24)")
@@ -209,10 +215,17 @@ class TakeFile:
 
     def write(self, frames: npt.NDArray[np.float32]) -> None:
         """Append float32 frames (shape ``(n, channels)``)."""
-        if self._integer is None:
-            self._handle.write(frames)
-        else:
-            self._handle.write(self._integer.convert(frames))
+        try:
+            if self._integer is None:
+                self._handle.write(frames)
+            else:
+                self._handle.write(self._integer.convert(frames))
+        except Exception:
+            # A failed write (disk full) may still have put part of the block
+            # in the file; count what is there, as the header does.
+            with contextlib.suppress(Exception):
+                self.frames = self._handle.tell()
+            raise
         self.frames += len(frames)
 
     def close(self) -> None:

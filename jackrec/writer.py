@@ -49,6 +49,12 @@ POLL_SECONDS = 0.1
 #: what the idle server makes (about 26 a second).
 BLOCK_BYTES = 1 << 16
 
+#: ... but each write is a trip through the GIL, and a process whose other
+#: threads keep the GIL busy hands it over only every few milliseconds: at
+#: 256 channels, 96 kHz, 64 KiB writes then fell behind the ring.  Once the
+#: ring is an eighth full the writer catches up in writes this large.
+CATCH_UP_BYTES = 1 << 20
+
 #: While idle, the writer keeps at least this much of the newest stream in
 #: the ring, so a record command can start exactly where it was given.
 GUARD_SECONDS = 0.5
@@ -102,6 +108,7 @@ class DiskWriter(threading.Thread):
         self._pending: list[Command] = []
         self._stopping = threading.Event()
         self._block = max(1, BLOCK_BYTES // (4 * capture.channels))
+        self._catch_up_block = max(1, CATCH_UP_BYTES // (4 * capture.channels))
         self._guard = min(round(GUARD_SECONDS * sample_rate), capture.frames.capacity // 4)
         self._gap_done = 0  # frames of the oldest queued gap already walked past
         self._paused_at = 0
@@ -158,11 +165,12 @@ class DiskWriter(threading.Thread):
         try:
             self._advance()
         except Exception as error:  # disk full and the like: end the take, go on
-            log.error("writing failed: %s", error)
             self._emit("error", {"text": str(error)})
             if self.take is not None:
-                self._end_take("write error", str(error))
-            self.state = "idle"
+                # finalizing may fail the same way; the take keeps what it has
+                with contextlib.suppress(Exception):
+                    self._end_take("write error", str(error))
+            self.take, self.state = None, "idle"
 
     # ---- walking the stream ----
 
@@ -170,7 +178,8 @@ class DiskWriter(threading.Thread):
         ring, gaps = self._capture.frames, self._capture.gaps
         while True:
             self._apply_due_commands()
-            views = ring.peek(self._block)
+            behind = ring.read_space > ring.capacity // 8
+            views = ring.peek(self._catch_up_block if behind else self._block)
             # Looked at after peek(): the callback queues a gap before it
             # publishes the frames behind it, so no gap inside `views` can
             # be missed here.

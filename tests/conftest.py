@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from jackrec.jackserver import DummyServer
+from jackrec.session import Session, SessionOptions
 from jackrec.source import SourceProcess
 
 # Never read the user's settings: every test sees an empty config directory.
@@ -54,6 +55,25 @@ def stop_process(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> No
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+def open_session(
+    generator: SourceProcess,
+    name: str,
+    *,
+    buffer_seconds: float = 10.0,
+    preroll_seconds: float = 0.0,
+) -> Session:
+    """A session recording the generator's first four channels."""
+    return Session(
+        SessionOptions(
+            ports=tuple(generator.port_names[:4]),
+            server=generator.server,
+            client_name=name,
+            buffer_seconds=buffer_seconds,
+            preroll_seconds=preroll_seconds,
+        )
+    ).open()
 
 
 def start_generator(server: str, channels: int, name: str) -> SourceProcess:

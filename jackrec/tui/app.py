@@ -22,7 +22,7 @@ from jackrec.config import Config
 from jackrec.errors import JackrecError
 from jackrec.session import Session
 from jackrec.take import Take
-from jackrec.takefile import BYTES_PER_SAMPLE, SUBTYPES, resolve_format
+from jackrec.takefile import BYTES_PER_SAMPLE, FORMATS, resolve_format, sample_subtype
 from jackrec.tui.dialogs import ConfirmQuit, HelpScreen
 from jackrec.tui.eventlog import EventLog
 from jackrec.tui.meters import MeterBank
@@ -116,13 +116,11 @@ class ConsoleApp(App[int]):
         if self._ticks % 3 == 0:  # 10 Hz is plenty for text
             self._refresh_status()
         if session.shutdown.is_set():
-            self.exit(1, message=f"JACK server shut down ({session.server_gone})")
+            self.exit(1)  # the command line says why
 
     def _refresh_status(self) -> None:
         session = self.session
-        subtype = (
-            SUBTYPES[self.config.bits or "float"] if self.config.format != "flac" else "PCM_24"
-        )
+        subtype = sample_subtype(FORMATS[self.config.format], self.config.bits)
         self.transport.show(
             session.status(), sum(session.armed), session.channels, BYTES_PER_SAMPLE[subtype]
         )

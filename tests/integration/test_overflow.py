@@ -14,12 +14,11 @@ import numpy.typing as npt
 import soundfile as sf
 
 from jackrec import counter
-from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from jackrec.take import Take
 from jackrec.takefile import FileFormat
-from tests.conftest import RATE
+from tests.conftest import RATE, open_session
 
 
 class HangingTake(Take):
@@ -42,14 +41,7 @@ def record_with_stall(
     Returns the take and the frames the callback lost.
     """
     HangingTake.release = threading.Event()
-    session = Session(
-        SessionOptions(
-            ports=tuple(generator.port_names[:4]),
-            server=generator.server,
-            client_name="jackrec-overflow",
-            buffer_seconds=0.25,
-        )
-    ).open()
+    session = open_session(generator, "jackrec-overflow", buffer_seconds=0.25)
     take = HangingTake.create(session.take_info(path, FileFormat("WAV", "FLOAT")), session.channels)
     session.record(take)
     session.shutdown.wait(stall)

@@ -11,26 +11,19 @@ import pytest
 import soundfile as sf
 
 from jackrec import counter
-from jackrec.session import Session, SessionOptions
+from jackrec.session import Session
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from jackrec.take import Take
 from jackrec.takefile import FileFormat
-from tests.conftest import PERIOD, RATE
+from tests.conftest import PERIOD, RATE, open_session
 
 FLOAT_WAV = FileFormat("WAV", "FLOAT")
 
 
 @pytest.fixture
 def session(generator: SourceProcess) -> Iterator[Session]:
-    session = Session(
-        SessionOptions(
-            ports=tuple(generator.port_names[:4]),
-            server=generator.server,
-            client_name="jackrec-session",
-            preroll_seconds=2.0,
-        )
-    ).open()
+    session = open_session(generator, "jackrec-session", preroll_seconds=2.0)
     yield session
     if session.state != "stopped" or session.take is not None:
         session.stop()

@@ -19,29 +19,24 @@ from textual.widgets import Input
 
 from jackrec import counter
 from jackrec.config import Config
-from jackrec.session import Session, SessionOptions
+from jackrec.session import Session
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from jackrec.tui.app import ConsoleApp
 from jackrec.tui.dialogs import ConfirmQuit, HelpScreen
 from jackrec.tui.patch import PatchScreen
 from jackrec.tui.settings import SettingsScreen
+from tests.conftest import open_session
 
 Scenario = Callable[[Pilot[Any], ConsoleApp], Awaitable[None]]
 
 
 @pytest.fixture
 def session(generator: SourceProcess) -> Iterator[Session]:
-    session = Session(
-        SessionOptions(
-            ports=tuple(generator.port_names[:4]),
-            server=generator.server,
-            client_name="jackrec-tui",
-            preroll_seconds=1.0,
-        )
-    ).open()
+    session = open_session(generator, "jackrec-tui", preroll_seconds=1.0)
     yield session
-    session.close()
+    if session.is_open:
+        session.close()
 
 
 @pytest.fixture
@@ -215,7 +210,6 @@ def test_quit_while_recording_asks_and_the_take_is_finalized(
     stats = session.close()
     (take,) = takes(config)
     assert counter.check_file(take).gapless and stats.frames_lost == 0  # ... which finalizes
-    session.open()  # for the fixture's close
 
 
 def test_patch_panel_snapshot(

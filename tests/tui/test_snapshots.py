@@ -44,3 +44,13 @@ def test_console_with_128_channels_fits_80x24(snap_compare: Compare) -> None:
 def test_help(snap_compare: Compare) -> None:
     app = ConsoleApp(FrozenSession(8, "stopped"), Config(), now=steady_clock())
     assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"], run_before=settle)
+
+
+def test_console_in_the_light_theme(snap_compare: Compare) -> None:
+    app = ConsoleApp(FrozenSession(16), Config(), now=steady_clock())
+
+    async def light(pilot: Pilot[Any]) -> None:
+        app.theme = "textual-light"
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=light)
