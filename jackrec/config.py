@@ -17,6 +17,10 @@ Example::
     ports = ["system:capture_*"]
     buffer = 10.0
     preroll = 5.0
+    trigger = -30.0
+
+``trigger`` (dBFS, absent: off) is the level at which the console, once
+armed with ``a``, begins a take by itself; ``jackrec record`` does not use it.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class Config:
     ports: list[str] = field(default_factory=list)
     buffer: float = 10.0
     preroll: float = 5.0
+    trigger: float | None = None  # dBFS; None: no level trigger
 
     def check(self, where: str) -> None:
         """Raise `UsageError` naming `where` for any value out of range."""
@@ -63,6 +68,8 @@ class Config:
             problems.append("buffer must be above 0 and at most 3600 seconds")
         if not 0 <= self.preroll <= 600:
             problems.append("preroll must be 0 to 600 seconds")
+        if self.trigger is not None and not -120 <= self.trigger <= 0:
+            problems.append("trigger must be -120 to 0 dBFS")
         try:
             self.take_name(1, dt.datetime(2000, 1, 1))
         except (KeyError, ValueError, IndexError) as error:
@@ -125,6 +132,7 @@ def from_dict(data: dict[str, Any], where: str) -> Config:
 TYPES: dict[str, type | tuple[type, ...]] = {
     "directory": str, "template": str, "format": str, "bits": (str, int),
     "channels": int, "ports": list, "buffer": (int, float), "preroll": (int, float),
+    "trigger": (int, float),
 }  # fmt: skip
 
 
@@ -135,7 +143,7 @@ def _typed(key: str, value: object, where: str) -> Any:
         raise UsageError(f"{where}: 'ports' must be a list of strings")
     if key == "bits":
         return str(value)
-    if isinstance(value, int | float) and key in ("buffer", "preroll"):
+    if isinstance(value, int | float) and key in ("buffer", "preroll", "trigger"):
         return float(value)
     return value
 

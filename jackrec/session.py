@@ -27,6 +27,7 @@ import math
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,11 @@ import jack
 from jackrec.capture import Capture, CaptureStats
 from jackrec.errors import JackrecError, UsageError
 from jackrec.jackclient import open_client
-from jackrec.levels import Meters
+from jackrec.levels import Meters, dbfs
 from jackrec.ports import match_sources, physical_sources
 from jackrec.take import Take, TakeInfo
 from jackrec.takefile import FileFormat
-from jackrec.writer import Command, DiskWriter
+from jackrec.writer import Command, DiskWriter, Trigger
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ class SessionStatus:
     sample_rate: int
     period: int
     disk_free: int | None
+    trigger_dbfs: float | None = None  # the armed trigger's level
 
 
 class Session:
@@ -276,7 +278,7 @@ class Session:
         if writer is None:
             return "stopped"
         if writer.state == "idle":
-            return "armed" if writer.preroll_frames else "stopped"
+            return "armed" if writer.preroll_frames or writer.trigger else "stopped"
         return writer.state
 
     def status(self) -> SessionStatus:
@@ -298,6 +300,7 @@ class Session:
             sample_rate=client.samplerate,
             period=client.blocksize,
             disk_free=_disk_free(take.path if take else None),
+            trigger_dbfs=dbfs(writer.trigger.level) if writer.trigger else None,
         )
 
     # ---- takes ----
@@ -377,6 +380,27 @@ class Session:
         assert self._writer is not None
         self._writer.preroll_frames = 0
 
+    def arm_trigger(self, level_dbfs: float, make_take: Callable[[], Take]) -> None:
+        """Begin a take (from `make_take`) when an armed channel reaches `level_dbfs`.
+
+        The take begins at the first frame that loud, less the pre-roll if
+        one is armed; the trigger then disarms itself.
+        """
+        channels = tuple(i for i, armed in enumerate(self.armed) if armed)
+        if not channels:
+            raise JackrecError("no channel is armed")
+        assert self._writer is not None
+        self._writer.trigger = Trigger(10 ** (level_dbfs / 20), channels, make_take)
+        self._start_capturing()
+
+    @property
+    def trigger_armed(self) -> bool:
+        return self._writer is not None and self._writer.trigger is not None
+
+    def disarm_trigger(self) -> None:
+        assert self._writer is not None
+        self._writer.trigger = None
+
     def _now(self) -> int:
         """The stream frame the callback is at (0 before capturing starts)."""
         return self.capture.stats().stream_frames if self._capturing else 0
@@ -452,6 +476,8 @@ class Session:
         elif kind == "marker":
             text = f"{name}: marker '{info['label']}' at frame {info['frame']}"
             self._event("info", text)
+        elif kind == "trigger":
+            self._event("info", f"trigger at stream frame {info['frame']}")
         elif kind == "error":
             self._event("error", info["text"])
 

@@ -6,6 +6,9 @@ written to the current take, dropped while idle or paused, or kept while
 idle as pre-roll.  Commands (record, stop, pause, resume, rotate, marker)
 are stamped with a *stream frame* and take effect exactly there, so cuts
 and new takes are frame-exact and nothing is written twice or left out.
+An armed level trigger is such a command too: the writer looks at every
+frame while idle, and the first one loud enough starts a take at itself
+(less the pre-roll).
 
 Stream frames count every frame the process callback saw while capturing,
 including those it lost to a full ring: where the callback lost frames the
@@ -30,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from jackrec.capture import Capture, Gap
+from jackrec.errors import JackrecError
 from jackrec.take import Take
 
 log = logging.getLogger(__name__)
@@ -81,6 +85,25 @@ class Command:
     text: str = ""
 
 
+@dataclass(frozen=True)
+class Trigger:
+    """Begin a take at the first frame where a channel reaches a level.
+
+    Attributes
+    ----------
+    level
+        Linear amplitude (1.0 is full scale) a sample must reach.
+    channels
+        Capture channels listened to.
+    make_take
+        Creates the take when the trigger fires (in the writer thread).
+    """
+
+    level: float
+    channels: tuple[int, ...]
+    make_take: Callable[[], Take]
+
+
 class DiskWriter(threading.Thread):
     """Walks the capture stream and writes takes.
 
@@ -112,11 +135,14 @@ class DiskWriter(threading.Thread):
         self._guard = min(round(GUARD_SECONDS * sample_rate), capture.frames.capacity // 4)
         self._gap_done = 0  # frames of the oldest queued gap already walked past
         self._paused_at = 0
+        self._listening: Trigger | None = None
+        self._scanned = 0  # ring position up to which it has been listened to
         # Read by other threads (plain attributes: each read is atomic).
         self.state: State = "idle"
         self.take: Take | None = None
         self.position = 0  # stream frames walked past
         self.preroll_frames = 0
+        self.trigger: Trigger | None = None  # set by the session; fires once
 
     # ---- any thread ----
 
@@ -178,6 +204,8 @@ class DiskWriter(threading.Thread):
         ring, gaps = self._capture.frames, self._capture.gaps
         while True:
             self._apply_due_commands()
+            if self.state == "idle" and self.trigger is not None:
+                self._listen(self.trigger)
             behind = ring.read_space > ring.capacity // 8
             views = ring.peek(self._catch_up_block if behind else self._block)
             # Looked at after peek(): the callback queues a gap before it
@@ -206,6 +234,40 @@ class DiskWriter(threading.Thread):
                 self._write_views(views, available)
             ring.release(available)
             self.position += available
+
+    def _listen(self, trigger: Trigger) -> None:
+        """Look at the frames not yet looked at; fire at the first loud one.
+
+        Every frame is looked at before it is released, and the ring keeps
+        the pre-roll behind the newest frame, so the take can begin exactly
+        `preroll_frames` before the frame that fired.
+        """
+        ring = self._capture.frames
+        if trigger is not self._listening:  # newly armed: listen from now on
+            self._listening, self._scanned = trigger, ring.write_position
+        if self._capture.gaps.peek() is not None:
+            return  # stream frames are known again once the writer walks the gap
+        start = max(self._scanned, ring.read_position)
+        skip = start - ring.read_position
+        for view in ring.peek(ring.read_space):
+            part = view[min(skip, len(view)) :, list(trigger.channels)]
+            loud = np.flatnonzero((np.abs(part) >= trigger.level).any(axis=1))
+            if loud.size:
+                self._fire(trigger, self.position + (start - ring.read_position) + int(loud[0]))
+                return
+            start += len(part)
+            skip = max(0, skip - len(view))
+        self._scanned = start
+
+    def _fire(self, trigger: Trigger, at: int) -> None:
+        self.trigger = None
+        try:
+            take = trigger.make_take()
+        except JackrecError as error:
+            self._emit("error", {"text": f"trigger: {error}"})
+            return
+        self._pending.insert(0, Command("record", at, take))
+        self._emit("trigger", {"frame": at})
 
     def _keep(self) -> int:
         """Frames to hold back while idle: the pre-roll, at least the guard."""
@@ -272,6 +334,7 @@ class DiskWriter(threading.Thread):
             command.take.discard()  # a take that can no longer begin
 
     def _begin_take(self, take: Take) -> None:
+        self.trigger = None  # a trigger begins the next take, whoever begins it
         jack_frame, unix_time = self._clock(self.position)
         take.begin(self.position, jack_frame, unix_time)
         self.take, self.state = take, "recording"

@@ -17,7 +17,14 @@ def test_missing_file_means_defaults(tmp_path: Path) -> None:
 
 def test_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "config.toml"
-    settings = config.Config(format="w64", bits="24", channels=8, ports=["system:*"], preroll=3)
+    settings = config.Config(
+        format="w64",
+        bits="24",
+        channels=8,
+        ports=["system:*"],
+        preroll=3,
+        trigger=-24.5,
+    )
     config.save(settings, path)
     assert config.load(path) == settings
 
@@ -35,6 +42,8 @@ def test_round_trip(tmp_path: Path) -> None:
         ("buffer = true", "'buffer' has the wrong type"),
         ("template = '{nope}'", "template is not usable"),
         ("template = 'a/{n}'", "template is not usable"),
+        ("trigger = 3", "trigger must be -120 to 0 dBFS"),
+        ("trigger = 'loud'", "'trigger' has the wrong type"),
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:

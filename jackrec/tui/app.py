@@ -160,16 +160,31 @@ class ConsoleApp(App[int]):
             self.notify("not recording")
 
     def action_arm(self) -> None:
-        session = self.session
-        if session.preroll_armed:
+        """Arm what the settings ask for (pre-roll, level trigger), or disarm."""
+        session, config = self.session, self.config
+        if session.preroll_armed or session.trigger_armed:
             session.disarm()
-            self.notify("pre-roll off")
-        elif min(self.config.preroll, session.options.preroll_seconds) <= 0:
-            self.notify("no pre-roll: set one in settings (s) and restart", severity="warning")
-        else:
-            session.arm(self.config.preroll)
-            seconds = min(self.config.preroll, session.options.preroll_seconds)
-            self.notify(f"armed: every take starts {seconds:g} s early")
+            session.disarm_trigger()
+            self.notify("disarmed")
+            return
+        preroll = min(config.preroll, session.options.preroll_seconds)
+        if preroll <= 0 and config.trigger is None:
+            self.notify(
+                "nothing to arm: set a pre-roll or a trigger in settings (s)", severity="warning"
+            )
+            return
+        armed = []
+        if config.trigger is not None:
+            try:
+                session.arm_trigger(config.trigger, self._new_take)
+            except JackrecError as error:
+                self.notify(str(error), severity="error")
+                return
+            armed.append(f"a take begins at {config.trigger:g} dBFS")
+        if preroll > 0:
+            session.arm(preroll)
+            armed.append(f"takes start {preroll:g} s early")
+        self.notify("armed: " + "; ".join(armed))
 
     def action_marker(self) -> None:
         if self.session.state in ("recording", "paused"):

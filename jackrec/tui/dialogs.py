@@ -6,11 +6,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static
+from textual.widgets import Label
 
 HELP = """\
 r  record / stop          p  pause / resume
-a  arm pre-roll           m  marker
+a  arm pre-roll/trigger   m  marker
 n  new take (same frame)  c  clear clip latches
 1-9, 0  arm or disarm channels 1-10 (next take)
 t  patch panel            s  settings
@@ -43,4 +43,4 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(HELP)
+            yield Label(HELP)  # a Label sizes to its text, as the auto-sized dialog needs

@@ -1,8 +1,8 @@
 """Settings: format, bit depth, where takes go and what they are called.
 
 Saved to the config file that ``jackrec record`` reads too.  Format, bits,
-directory, template and pre-roll apply from the next take; channels, ports
-and buffer size from the next session.
+directory, template, pre-roll and trigger apply from the next take (or the
+next arming); channels, ports and buffer size from the next session.
 """
 
 from __future__ import annotations
@@ -55,6 +55,11 @@ class SettingsScreen(ModalScreen[Config | None]):
                 yield Input(c.template, id="template", compact=True)
                 yield Label("pre-roll (s)")
                 yield Input(f"{c.preroll:g}", id="preroll", type="number", compact=True)
+                yield Label("trigger (dBFS)")
+                yield Input(
+                    "" if c.trigger is None else f"{c.trigger:g}", id="trigger", type="number",
+                    placeholder="off", compact=True,
+                )  # fmt: skip
                 yield Label("channels (next session)")
                 yield Input(
                     "" if c.channels is None else str(c.channels), id="channels", type="integer"
@@ -92,6 +97,7 @@ class SettingsScreen(ModalScreen[Config | None]):
                 directory=text("directory"),
                 template=text("template"),
                 preroll=float(text("preroll") or 0),
+                trigger=float(text("trigger")) if text("trigger") else None,
                 channels=int(text("channels")) if text("channels") else None,
                 ports=text("ports").split(),
                 buffer=float(text("buffer") or 0),

@@ -63,7 +63,10 @@ class TransportBar(Widget):
     def show(self, status: SessionStatus, armed: int, channels: int, bytes_per_frame: int) -> None:
         label, style_class = STATES[status.state]
         if status.state == "armed":
-            label += f" {status.preroll_fill:4.0%}"
+            if status.trigger_dbfs is not None:
+                label += f" ≥{status.trigger_dbfs:.0f} dB"
+            if status.preroll_fill or status.trigger_dbfs is None:
+                label += f" {status.preroll_fill:4.0%}"
         seconds = status.take_frames / status.sample_rate
         rate = bytes_per_frame * armed * status.sample_rate
         width = self.size.width or 80

@@ -13,9 +13,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import soundfile as sf
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Label
 
 from jackrec import counter
 from jackrec.config import Config
@@ -133,6 +135,36 @@ def test_arm_records_the_preroll(session: Session, config: Config, tmp_path: Pat
     assert counter.check_file(take).frames >= 1.4 * 48000  # 1 s of pre-roll + 0.5 s
 
 
+def test_the_level_trigger_begins_a_take_at_the_first_loud_frame(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    level = -0.05  # dBFS: the counter passes it once a channel, every 65536 frames
+    config = dataclasses.replace(config, trigger=level)
+
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("a")
+        await wait_until(pilot, lambda: session.trigger_armed)
+        await wait_until(pilot, lambda: session.state == "recording")
+        assert not session.trigger_armed  # it fires once
+        await pilot.pause(0.5)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: session.state == "armed")  # the pre-roll stays armed
+
+    run(session, config, scenario, tmp_path)
+    (take,) = takes(config)
+    assert counter.check_file(take).gapless
+    (fired,) = [
+        int(e.text.rsplit(" ", 1)[1])
+        for e in session.events_since(0)[0]
+        if e.text.startswith("trigger at stream frame")
+    ]
+    begun = read_sidecar(take)["start"]["stream_frame"]
+    assert fired - begun == min(fired, round(config.preroll * 48000))  # the pre-roll, if there
+    data, _ = sf.read(str(take), dtype="float32")
+    loud = np.abs(data).max(axis=1) >= 10 ** (level / 20)
+    assert loud[fired - begun]
+
+
 def test_channel_keys_clips_log_and_screens(
     session: Session, config: Config, tmp_path: Path
 ) -> None:
@@ -147,6 +179,8 @@ def test_channel_keys_clips_log_and_screens(
         assert not app.log_view.display
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
+        await pilot.pause(0.1)
+        assert app.screen.query_one(Label).size.width > 40  # the keys show, not an empty box
         await pilot.press("escape", "s")
         assert isinstance(app.screen, SettingsScreen)
         await pilot.press("escape", "t")
