@@ -300,7 +300,7 @@ class Session:
             sample_rate=client.samplerate,
             period=client.blocksize,
             disk_free=_disk_free(take.path if take else None),
-            trigger_dbfs=dbfs(writer.trigger.level) if writer.trigger else None,
+            trigger_dbfs=dbfs(trigger.level) if (trigger := writer.trigger) else None,
         )
 
     # ---- takes ----
