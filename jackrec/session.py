@@ -317,9 +317,7 @@ class Session:
 
     def take_info(self, path: Path, file_format: FileFormat) -> TakeInfo:
         """What a take begun now would record."""
-        channels = tuple(i for i, armed in enumerate(self.armed) if armed)
-        if not channels:
-            raise JackrecError("no channel is armed")
+        channels = self._armed_channels()
         sources = self.sources()
         return TakeInfo(
             path=path,
@@ -336,6 +334,12 @@ class Session:
                 "memory_locked": self.capture.memory_locked,
             },
         )
+
+    def _armed_channels(self) -> tuple[int, ...]:
+        channels = tuple(i for i, armed in enumerate(self.armed) if armed)
+        if not channels:
+            raise JackrecError("no channel is armed")
+        return channels
 
     def record(self, take: Take, *, duration_frames: int | None = None) -> None:
         """Begin `take` now (reaching back into the pre-roll, if armed).
@@ -386,11 +390,8 @@ class Session:
         The take begins at the first frame that loud, less the pre-roll if
         one is armed; the trigger then disarms itself.
         """
-        channels = tuple(i for i, armed in enumerate(self.armed) if armed)
-        if not channels:
-            raise JackrecError("no channel is armed")
         assert self._writer is not None
-        self._writer.trigger = Trigger(10 ** (level_dbfs / 20), channels, make_take)
+        self._writer.trigger = Trigger(10 ** (level_dbfs / 20), self._armed_channels(), make_take)
         self._start_capturing()
 
     @property
