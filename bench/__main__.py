@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -52,7 +51,7 @@ def plan(profile: Profile, config: ServerConfig, channels: int) -> list[Run]:
 def run_server(
     profile: Profile, config: ServerConfig, channels: int, output: Any, workdir: Path
 ) -> None:
-    name = f"jackrec-bench-{os.getpid()}"
+    name = "jackrec-bench"
     with DummyServer(name, rate=config.rate, period=config.period) as server:
         assert server.log_path is not None
         realtime = "realtime mode" in server.log_path.read_text(errors="replace")

@@ -3,6 +3,13 @@
 The server gets its own name (``jackd -n``), so it never disturbs a user's
 running JACK, and is stopped by PID.  Its output goes to a log file that is
 quoted when it fails to come up.
+
+JACK keeps its servers in a shared-memory registry of eight slots
+(``/dev/shm/jack-shm-registry``).  A server that exits cleanly gives its
+slot back; one that is killed keeps it (and its ``/dev/shm/jack*`` files)
+until a server of the same name starts again.  So a server stopped here by
+SIGKILL, or found killed, is started once more under its name and stopped
+cleanly, and callers should reuse fixed names rather than invent new ones.
 """
 
 from __future__ import annotations
@@ -18,6 +25,11 @@ from types import TracebackType
 
 from jackrec.errors import JackrecError
 from jackrec.jackclient import server_reachable
+
+#: What jackd prints (before its banner) when the registry has no free slot.
+REGISTRY_FULL = "Too many servers already active"
+REGISTRY_SLOTS = 8
+SHM = Path("/dev/shm")
 
 
 class DummyServer:
@@ -100,28 +112,74 @@ class DummyServer:
             if server_reachable(self.name):
                 return self
             time.sleep(0.1)
+        reason = self.failure()
         self.stop()
-        raise JackrecError(f"jackd did not start: {self.log_tail()}")
+        raise JackrecError(f"jackd did not start: {reason}")
 
-    def log_tail(self) -> str:
-        if self.log_path is None or not self.log_path.exists():
-            return "no output"
-        lines = self.log_path.read_text(errors="replace").strip().splitlines()
-        return " | ".join(lines[-3:]) or "no output"
+    def failure(self) -> str:
+        """Why jackd did not come up, from its log, with what to do."""
+        text = self.log_path.read_text(errors="replace") if self.log_path else ""
+        if REGISTRY_FULL in text:
+            return (
+                f"'{REGISTRY_FULL}': JACK's registry holds {REGISTRY_SLOTS} servers; "
+                "stop the ones you do not need ('pgrep -a jackd'), and if none is "
+                "running, remove the stale registry: 'rm /dev/shm/jack*'"
+            )
+        lines = [line for line in text.splitlines() if line.strip()]
+        return " | ".join(lines[-3:]) or "it printed nothing"
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the server by PID (SIGTERM, then SIGKILL), remove its log."""
+        """Stop the server by PID (SIGTERM, then SIGKILL), remove its log.
+
+        A server that did not exit cleanly left its registry slot taken: it
+        is started again under the same name and stopped, which frees it.
+        """
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout)
+        if process is not None:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout)
+            if process.returncode == -signal.SIGKILL:
+                self._reclaim(timeout)
+            self._remove_leftovers()
         if self.log_path is not None:
             self.log_path.unlink(missing_ok=True)
             self.log_path = None
+
+    def _reclaim(self, timeout: float) -> None:
+        """Free the registry slot and shared memory a killed server left."""
+        process = subprocess.Popen(
+            self.command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while process.poll() is None and not server_reachable(self.name):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+
+    def _remove_leftovers(self) -> None:
+        """Remove the shared-memory files of clients that outlived the server.
+
+        A client still connected when its server goes away cannot unregister,
+        and its ``/dev/shm/jack_sem.*`` file stays.  The server is stopped
+        and the name is ours, so whatever is left under it is garbage.
+        """
+        if "_" in self.name:  # the glob could match another server's files
+            return
+        for pattern in (f"jack_sem.{os.getuid()}_{self.name}_*", f"jack_{self.name}_*"):
+            for path in SHM.glob(pattern):
+                path.unlink(missing_ok=True)
 
     @property
     def pid(self) -> int | None:

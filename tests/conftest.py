@@ -1,7 +1,11 @@
 """Shared fixtures: a private JACK server and a counter-signal client.
 
 Everything started here is stopped by PID, every wait is bounded, and the
-server has a name of its own, so a user's JACK is never touched.
+server has a name of its own, so a user's JACK is never touched.  Server
+names are fixed per checkout (`SERVER_PREFIX`), never per run: JACK's
+registry has eight slots, and a killed server's slot is given back only
+when a server of the same name starts again (`jackrec.jackserver`).  The
+session ends by checking that no server, client or slot of ours is left.
 
 The session's server runs synchronously (``jackd --sync``).  On these shared
 machines the scheduler now and then holds a realtime thread for
@@ -14,15 +18,17 @@ tests that are about asynchronous behaviour start their own server.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
-from jackrec.jackserver import DummyServer
+from jackrec.jackserver import SHM, DummyServer
 from jackrec.session import Session, SessionOptions
 from jackrec.source import SourceProcess
 
@@ -33,6 +39,15 @@ RATE = 48000
 PERIOD = 256
 COUNTER_CHANNELS = 64
 COUNTER_CLIENT = "counter"
+CHECKOUT = Path(__file__).resolve().parent.parent
+#: Every server the tests start is named with this: one per checkout, so
+#: two checkouts can test side by side and each reuses its own slots.
+SERVER_PREFIX = "jrt" + hashlib.sha1(str(CHECKOUT).encode()).hexdigest()[:6]
+
+
+def server_name(role: str) -> str:
+    """The fixed name of the test server that plays `role`."""
+    return f"{SERVER_PREFIX}-{role}"
 
 
 def jackrec_command(*args: str) -> list[str]:
@@ -81,9 +96,25 @@ def start_generator(server: str, channels: int, name: str) -> SourceProcess:
     return SourceProcess(server, channels, "counter", name=name).start()
 
 
+def leftovers() -> list[str]:
+    """Our names in JACK's registry and our files in /dev/shm."""
+    found = sorted(path.name for path in SHM.glob(f"jack*{SERVER_PREFIX}*"))
+    registry = SHM / "jack-shm-registry"
+    if registry.exists() and SERVER_PREFIX.encode() in registry.read_bytes():
+        found.append(f"a slot in {registry}")
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def jack_hygiene() -> Iterator[None]:
+    """Fail the run if it leaves a registry slot or /dev/shm file behind."""
+    yield
+    assert leftovers() == [], "JACK leftovers after the tests"
+
+
 @pytest.fixture(scope="session")
 def jack_server() -> Iterator[DummyServer]:
-    server = DummyServer(f"jackrec-test-{os.getpid()}", rate=RATE, period=PERIOD, synchronous=True)
+    server = DummyServer(server_name("main"), rate=RATE, period=PERIOD, synchronous=True)
     server.start()
     yield server
     server.stop()

@@ -7,7 +7,6 @@ and drives the ring API directly.  Exits non-zero if anything is off.
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
@@ -42,7 +41,7 @@ def exercise_ring() -> None:
 
 
 def exercise_recording(directory: Path) -> None:
-    with DummyServer(f"jackrec-valgrind-{os.getpid()}", synchronous=True) as server:
+    with DummyServer("jackrec-valgrind", synchronous=True) as server:
         with SignalSource(4, "counter", server=server.name) as source:
             path = directory / "valgrind.wav"
             session = Session(

@@ -9,7 +9,6 @@ late client loses the cycle.
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -26,7 +25,7 @@ from jackrec.jackserver import DummyServer
 from jackrec.session import Session, SessionOptions
 from jackrec.source import SourceProcess
 from jackrec.takefile import FileFormat
-from tests.conftest import PERIOD, RATE, start_generator
+from tests.conftest import PERIOD, RATE, server_name, start_generator
 
 BUSY_SECONDS = 2.0
 
@@ -63,7 +62,7 @@ def busy_python(seconds: float) -> None:
 
 @pytest.fixture(scope="module")
 def async_generator() -> Iterator[SourceProcess]:
-    with DummyServer(f"jackrec-async-{os.getpid()}", rate=RATE, period=PERIOD) as server:
+    with DummyServer(server_name("async"), rate=RATE, period=PERIOD) as server:
         generator = start_generator(server.name, 2, "counter-async")
         yield generator
         generator.stop()

@@ -13,15 +13,20 @@ import soundfile as sf
 from jackrec import counter
 from jackrec.jackserver import DummyServer
 from jackrec.sidecar import read_sidecar
-from tests.conftest import PERIOD, RATE, jackrec_command, start_generator, stop_process
+from tests.conftest import (
+    PERIOD,
+    RATE,
+    jackrec_command,
+    leftovers,
+    server_name,
+    start_generator,
+    stop_process,
+)
 
 
 @pytest.mark.parametrize("server_signal", [signal.SIGTERM, signal.SIGKILL])
 def test_server_shutdown_finalizes_the_take(tmp_path: Path, server_signal: signal.Signals) -> None:
-    # A fixed name: JACK frees a killed server's slot in its shared-memory
-    # registry only when a server of the same name starts again (it has
-    # eight), so unique names would use one up for good on every run.
-    server = DummyServer("jackrec-test-dying", rate=RATE, period=PERIOD, synchronous=True).start()
+    server = DummyServer(server_name("dying"), rate=RATE, period=PERIOD, synchronous=True).start()
     generator = start_generator(server.name, 2, "counter-dying")
     take = tmp_path / "orphan.wav"
     recorder = subprocess.Popen(
@@ -41,6 +46,7 @@ def test_server_shutdown_finalizes_the_take(tmp_path: Path, server_signal: signa
         stop_process(recorder)
         generator.stop()
         server.stop()
+        assert not [name for name in leftovers() if server.name in name]  # slot given back
 
     assert recorder.returncode == 1
     assert "Traceback" not in stderr

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -46,7 +45,7 @@ def main() -> None:
         ConsoleApp(FrozenSession(128), Config(), now=lambda: 0.0), "console-128-channels", (80, 24)
     )
     shoot(steady(), "help", (80, 24), ["question_mark"])
-    with DummyServer(f"jackrec-screenshots-{os.getpid()}") as server:
+    with DummyServer("jackrec-screenshots") as server:
         source = SourceProcess(server.name, 8, "sine", name="synth").start()
         try:
             session = Session(SessionOptions(ports=("synth:out_[1-4]",), server=server.name))
