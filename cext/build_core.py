@@ -14,7 +14,7 @@ import cffi
 
 HERE = Path(__file__).resolve().parent
 HEADER = HERE / "jackrec_core.h"
-SOURCES = ["memory.c", "ring.c", "capture.c", "source.c"]
+SOURCES = ["memory.c", "ring.c", "capture.c", "peaks.c", "source.c"]
 
 # -Werror keeps warnings from ever landing.  The Makefile builds the
 # sanitizer harnesses with the same WARNINGS (``build_core.py --warnings``).

@@ -126,6 +126,15 @@ void jr_capture_take_meters(jr_capture_t *capture, float *peaks,
                             uint64_t *clips);
 
 /* ------------------------------------------------------------------ */
+/* Peaks: per-take levels, measured by the disk writer (not realtime). */
+/* ------------------------------------------------------------------ */
+
+/* Folds `count` interleaved frames of `channels` samples into peaks[]
+ * (max |x|) and clips[] (samples with |x| >= 1.0), per channel. */
+void jr_peaks_accumulate(const float *frames, uint64_t count, uint32_t channels,
+                         float *peaks, uint64_t *clips);
+
+/* ------------------------------------------------------------------ */
 /* Source: the built-in test-signal generator's process callback.      */
 /* ------------------------------------------------------------------ */
 

@@ -26,6 +26,7 @@ from jackrec import config as config_module
 from jackrec.config import Config
 from jackrec.doctor import diagnose, report
 from jackrec.errors import JackrecError, UsageError
+from jackrec.jackclient import check_names as check_client_names
 from jackrec.jackclient import open_client, server_label, server_reachable
 from jackrec.jackserver import DummyServer
 from jackrec.levels import dbfs
@@ -33,6 +34,7 @@ from jackrec.ports import list_ports
 from jackrec.session import Session, SessionOptions
 from jackrec.source import SignalSource
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, summary_text
+from jackrec.take import check_names as check_take_names
 from jackrec.takefile import resolve_format
 
 log = logging.getLogger("jackrec")
@@ -48,11 +50,19 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def parse_seconds(text: str) -> float:
-    """Seconds as ``90``, ``90.5``, ``1:30`` or ``1:02:03``."""
+    """Seconds as ``90``, ``90.5``, ``1:30`` or ``1:02:03``.
+
+    The first field may be any size (``120:00`` is two hours); minutes and
+    seconds after a colon must be below 60.
+    """
+    problem = f"'{text}' is not a duration (e.g. 90, 1:30, 1:02:03)"
     if not re.fullmatch(r"(\d+:){0,2}\d+(\.\d+)?", text.strip()):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a duration (e.g. 90, 1:30, 1:02:03)")
-    seconds = 0.0
-    for part in text.strip().split(":"):
+        raise argparse.ArgumentTypeError(problem)
+    first, *rest = text.strip().split(":")
+    seconds = float(first)
+    for part in rest:
+        if float(part) >= 60:
+            raise argparse.ArgumentTypeError(f"{problem}: '{part}' is 60 or more")
         seconds = seconds * 60 + float(part)
     return seconds
 
@@ -79,31 +89,54 @@ def build_parser() -> ArgumentParser:
         "--config", type=Path, help="settings file (default ~/.config/jackrec/config.toml)"
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    # -v after the command too; SUPPRESS keeps a subcommand from resetting it
+    verbose = ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more"
+    )
 
-    record = commands.add_parser("record", help="record JACK ports into a file")
+    record = commands.add_parser(
+        "record",
+        parents=[verbose],
+        help="record JACK ports into a file",
+        description="Record JACK ports into one take.  With --channels N, the first N "
+        "ports the patterns match are connected to in_1..in_N in order; if fewer "
+        "match, the other inputs stay unconnected (silent until patched).  Either "
+        "way a warning says so.",
+    )
     record.add_argument("file", type=Path, help="the take to create (never overwritten)")
     add_recording_options(record)
     record.add_argument("--duration", "-d", type=parse_seconds, help="stop after this long (exact)")
     record.add_argument("--quiet", "-q", action="store_true", help="no status line, no summary")
     record.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
-    ports = commands.add_parser("ports", help="list the JACK ports, sources first")
+    ports = commands.add_parser(
+        "ports", parents=[verbose], help="list the JACK ports, sources first"
+    )
     ports.add_argument("--server", help="JACK server name")
 
-    doctor = commands.add_parser("doctor", help="check JACK, realtime and memory locking")
+    doctor = commands.add_parser(
+        "doctor", parents=[verbose], help="check JACK, realtime and memory locking"
+    )
     doctor.add_argument("--server", help="JACK server name")
 
-    source = commands.add_parser("demo-source", help="run the built-in test-signal client")
+    source = commands.add_parser(
+        "demo-source", parents=[verbose], help="run the built-in test-signal client"
+    )
     source.add_argument("--channels", "-c", type=whole_number, default=8)
     source.add_argument("--signal", choices=["sine", "counter"], default="sine")
     source.add_argument("--name", default="jackrec-source", help="JACK client name")
     source.add_argument("--server", help="JACK server name")
 
-    tui = commands.add_parser("tui", help="the recording console in the terminal")
+    tui = commands.add_parser(
+        "tui", parents=[verbose], help="the recording console in the terminal"
+    )
     add_console_options(tui, default_dir=None)
 
     run = commands.add_parser(
-        "run", help="the console on JACK, or on a private demo server when none runs"
+        "run",
+        parents=[verbose],
+        help="the console on JACK, or on a private demo server when none runs",
     )
     add_console_options(run, default_dir=Path("recordings"))
     return parser
@@ -120,14 +153,17 @@ def add_console_options(parser: argparse.ArgumentParser, default_dir: Path | Non
 
 
 def add_recording_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--channels", "-c", type=whole_number, help="channels (default 2)")
+    parser.add_argument(
+        "--channels", "-c", type=whole_number, help="channels (default: the ports matched, else 2)"
+    )
     parser.add_argument(
         "--port",
         "-p",
         action="append",
         default=[],
         metavar="PATTERN",
-        help="source ports to record: glob, or 're:' regex (repeatable)",
+        help="source ports to record: glob, or 're:' regex (repeatable); "
+        "connected in order, the first --channels of them",
     )
     parser.add_argument("--no-connect", action="store_true", help="leave patching to others")
     parser.add_argument("--name", default="jackrec", help="JACK client name")
@@ -167,12 +203,16 @@ def record_command(args: argparse.Namespace) -> int:
     options = session_options(args, config)
     # Everything that can be checked without JACK is checked first.
     options.validate()
+    check_client_names(options.client_name, options.server)
     resolve_format(args.file, format_name, bits, options.channels or 1, 48000, duration)
+    check_take_names(args.file)
     session = Session(options)
     stop = threading.Event()
     with stop_signals(stop.set):
         session.open()
         try:
+            if stop.is_set():  # a signal while connecting: nothing was recorded
+                raise JackrecError("interrupted before recording began", exit_code=130)
             rate = session.sample_rate
             file_format = resolve_format(
                 args.file, format_name, bits, session.channels, rate, duration
@@ -198,10 +238,12 @@ def record_command(args: argparse.Namespace) -> int:
             f"{server_label(args.server)} shut down ({session.server_gone}); "
             f"{summary.path} holds {summary.frames} frames"
         )
-    if summary.error:
+    if summary.error and summary.ended_by == "write error":
         raise JackrecError(
             f"writing {summary.path} failed: {summary.error}; it holds {summary.frames} frames"
         )
+    if summary.error:  # it names the file (the take's, or its sidecar)
+        raise JackrecError(summary.error)
     return 0
 
 
@@ -262,8 +304,10 @@ def demo_source_command(args: argparse.Namespace) -> int:
         SignalSource(args.channels, args.signal, name=args.name, server=args.server) as source,
     ):
         print(f"{args.signal} on {source.port_names[0]}..{source.port_names[-1]}; Ctrl-C stops")
-        while not stop.wait(0.5):
+        while not (stop.wait(0.5) or source.shutdown.is_set()):
             pass
+    if source.server_gone is not None:
+        raise JackrecError(f"{server_label(args.server)} shut down ({source.server_gone})")
     return 0
 
 
@@ -290,6 +334,20 @@ def tui_command(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The demo's private servers.  Fixed names, never one per run: JACK's
+#: registry holds eight servers, and a killed one's slot is freed only when
+#: a server of the same name starts again.
+DEMO_SERVERS = tuple(f"jackrec-demo-{n}" for n in range(1, 4))
+
+
+def demo_server_name() -> str:
+    """The first demo server name not in use (another console may hold one)."""
+    for name in DEMO_SERVERS:
+        if not server_reachable(name):
+            return name
+    raise JackrecError(f"all {len(DEMO_SERVERS)} demo servers are in use; quit a console first")
+
+
 def run_command(args: argparse.Namespace) -> int:
     """What ``make run`` does: the console on JACK, or on a private demo server."""
     if server_reachable(args.server):
@@ -297,7 +355,7 @@ def run_command(args: argparse.Namespace) -> int:
     print("no JACK server running: starting a private dummy server with a test signal")
     channels = args.channels or 8
     with (
-        DummyServer(f"jackrec-demo-{os.getpid()}") as server,
+        DummyServer(demo_server_name()) as server,
         SignalSource(channels, "sine", server=server.name) as source,
     ):
         args.server, args.channels = server.name, channels
@@ -343,6 +401,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `jackrec ports | head`: the reader has had enough
+        # Python would complain again while flushing stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

@@ -97,19 +97,31 @@ def default_path() -> Path:
 
 
 def load(path: Path | None = None) -> Config:
-    """Read the settings; a missing file gives the defaults.
+    """Read the settings from `path`, or from the default file.
+
+    A missing default file gives the defaults; a file named explicitly
+    (``--config``) must exist, so a typo in its name is never silently
+    a recording with the defaults.
 
     Raises
     ------
     UsageError
-        When the file is unreadable, not TOML, or holds a bad setting.
+        When the file is missing (if named), unreadable, not TOML, or holds
+        a bad setting.
     """
+    explicit = path is not None
     path = path or default_path()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        if explicit:
+            raise UsageError(
+                f"config file {path} does not exist (an empty file gives the defaults)"
+            ) from None
         return Config()
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
+        raise UsageError(f"cannot read config file {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
         raise UsageError(f"cannot read config file {path}: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"config file {path}: {error}") from None

@@ -12,7 +12,16 @@ import os
 
 import jack
 
-from jackrec.errors import JackrecError
+from jackrec.errors import JackrecError, UsageError
+
+#: The longest client name jackd accepts: 63 bytes connect, 64 are refused
+#: (jackd 1.9.21; ``jack_client_name_size()`` says 65 with the NUL).
+MAX_CLIENT_NAME_BYTES = 63
+#: A server listens on the Unix socket ``/dev/shm/jack_<server>_<uid>_0``,
+#: and a socket path holds at most 107 bytes; libjack aborts the process
+#: ("stack smashing detected") on a server name of 270 bytes.
+SOCKET_PATH_BYTES = 107
+SOCKET_PATH = "/dev/shm/jack_{server}_{uid}_0"
 
 jack_log = logging.getLogger("jackrec.jack")
 
@@ -31,14 +40,37 @@ def server_label(server: str | None) -> str:
     return f"JACK server '{name}'"
 
 
+def check_names(client: str, server: str | None) -> None:
+    """Refuse names JACK cannot take, before libjack sees them.
+
+    Raises
+    ------
+    UsageError
+        When a name is empty, too long, or (the client's) holds a colon,
+        which separates client and port in a port name.
+    """
+    if not client or ":" in client or len(client.encode()) > MAX_CLIENT_NAME_BYTES:
+        raise UsageError(
+            f"bad JACK client name '{client}': 1 to {MAX_CLIENT_NAME_BYTES} bytes, no ':'"
+        )
+    if server is not None:
+        room = SOCKET_PATH_BYTES - len(SOCKET_PATH.format(server="", uid=os.getuid()))
+        if not server or len(server.encode()) > room:
+            shown = server if len(server) <= 40 else server[:37] + "..."
+            raise UsageError(f"bad JACK server name '{shown}': 1 to {room} bytes")
+
+
 def open_client(name: str, server: str | None = None) -> jack.Client:
     """Connect to a running JACK server, never starting one.
 
     Raises
     ------
+    UsageError
+        When a name is one JACK cannot take (see `check_names`).
     JackrecError
         When no server of that name is reachable.
     """
+    check_names(name, server)
     try:
         return jack.Client(name, no_start_server=True, servername=server)
     except jack.JackOpenError:

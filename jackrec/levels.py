@@ -1,8 +1,10 @@
-"""Levels: dBFS conversion and the one consumer of the callback's meters.
+"""Levels: dBFS conversion, the one consumer of the callback's meters, and
+each take's own peaks.
 
 The callback's peaks are taken-and-reset by whoever reads them, so exactly
-one `Meters` object per capture reads them; the status line, the summary
-and (later) the TUI all look at it.
+one `Meters` object per capture reads them; the status line and the console
+look at it.  A take's peaks and clips (`TakeLevels`) are measured by the
+disk writer on exactly the frames it writes, so they are the file's.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 import numpy as np
 import numpy.typing as npt
 
+from jackrec._core import ffi, lib
 from jackrec.capture import Capture, MeterReading
 
 #: What a level of exactly zero is shown as.
@@ -51,6 +54,27 @@ class Meters:
     def session_peaks_dbfs(self) -> list[float]:
         with self._lock:
             return [dbfs(float(p)) for p in self.session_peaks]
+
+
+class TakeLevels:
+    """Per-channel peak and clip count of the frames written to one take."""
+
+    def __init__(self, channels: int) -> None:
+        self.peaks = np.zeros(channels, dtype=np.float32)
+        self.clips = np.zeros(channels, dtype=np.uint64)
+
+    def add(self, frames: npt.NDArray[np.float32]) -> None:
+        """Fold in C-contiguous float32 frames of shape ``(n, channels)``."""
+        lib.jr_peaks_accumulate(
+            ffi.from_buffer("float[]", frames),
+            len(frames),
+            frames.shape[1],
+            ffi.from_buffer("float[]", self.peaks),
+            ffi.from_buffer("uint64_t[]", self.clips),
+        )
+
+    def peaks_dbfs(self) -> list[float]:
+        return [dbfs(float(peak)) for peak in self.peaks]
 
 
 #: The IEC 60268-18 meter scale as meterbridge and jack_capture draw it:

@@ -50,6 +50,17 @@ MAX_CHANNELS = 1024  # the most any writable format holds
 MAX_BUFFER_SECONDS = 3600.0
 MIN_RING_PERIODS = 4
 EVENTS_KEPT = 1000
+FRAME_TIME_WRAP = 2**32  # JACK frame times are 32-bit and wrap (24.8 h at 48 kHz)
+
+
+def frames_between(earlier: int, later: int) -> int:
+    """Frames from JACK frame time `earlier` to `later`, across a wrap.
+
+    Signed: a frame time slightly ahead of `later` (the writer's frame can
+    be ahead of JACK's estimate of now) gives a small negative number, not
+    almost 2**32.
+    """
+    return (later - earlier + FRAME_TIME_WRAP // 2) % FRAME_TIME_WRAP - FRAME_TIME_WRAP // 2
 
 
 @dataclass(frozen=True)
@@ -156,10 +167,12 @@ class Session:
         client = self._client = open_client(o.client_name, o.server)
         sources = self._choose_sources(client)
         channels = o.channels or len(sources) or DEFAULT_CHANNELS
-        if len(sources) > channels:
-            raise UsageError(
-                f"the ports given match {len(sources)} sources, but --channels is {channels}"
+        if len(sources) > channels:  # as jack_capture does: the first N matches
+            self._log(
+                "warning",
+                f"{len(sources)} ports match; recording the first {channels} (--channels)",
             )
+            sources = sources[:channels]
         seconds = o.buffer_seconds + o.preroll_seconds
         ring_frames = max(
             math.ceil(seconds * client.samplerate), MIN_RING_PERIODS * client.blocksize
@@ -189,7 +202,11 @@ class Session:
         except jack.JackError as error:
             raise JackrecError(f"JACK refused: {error}") from None
         if o.connect and len(sources) < channels:
-            self._log("warning", f"only {len(sources)} source(s) for {channels} channels")
+            self._log(
+                "warning",
+                f"{len(sources)} port(s) match for {channels} channels: the other "
+                f"{channels - len(sources)} stay unconnected (silent until patched)",
+            )
         self.armed = [True] * channels
         self._meters = Meters(capture)
         self._writer = DiskWriter(capture, client.samplerate, self._clock, self._on_writer_event)
@@ -207,6 +224,10 @@ class Session:
         """Finalize everything in the lifetime order; returns the final statistics."""
         client, capture, writer = self._client, self._capture, self._writer
         assert client is not None and capture is not None and writer is not None
+        # The stream ends here, before deactivating: JACK disconnects the
+        # ports one by one while the callback still runs, and the cycles in
+        # between would reach the take as silence the sources never sent.
+        capture.set_capturing(False)
         if self.server_gone is None:
             client.deactivate()
         writer.finish(ended_by if self.server_gone is None else "server shutdown")
@@ -427,10 +448,10 @@ class Session:
             if time.monotonic() > deadline or self.server_gone:
                 return None, None
             time.sleep(0.001)
-        jack_frame = (stats.first_jack_frame + stream_frame) % 2**32
+        jack_frame = (stats.first_jack_frame + stream_frame) % FRAME_TIME_WRAP
         client = self.client
         now, frame_now = time.time(), client.frame_time
-        return jack_frame, now - ((frame_now - jack_frame) % 2**32) / client.samplerate
+        return jack_frame, now - frames_between(jack_frame, frame_now) / client.samplerate
 
     # ---- notifications (JACK's notification thread, the writer thread) ----
 
@@ -454,6 +475,9 @@ class Session:
         text = f"xrun ({delayed_usecs:.0f} us late)"
         self._event("warning", text)
         log.info("%s", text)
+        writer = self._writer
+        if writer is not None and self._capturing:  # into the take, at the frame reached
+            writer.submit(Command("xrun", self._now(), delay_us=delayed_usecs))
 
     def _on_shutdown(self, status: jack.Status, reason: str) -> None:
         self.server_gone = reason or "no reason given"

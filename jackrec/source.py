@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from types import TracebackType
 from typing import Literal
@@ -45,6 +46,8 @@ class SignalSource:
         server: str | None = None,
     ) -> None:
         self.client = open_client(name, server)
+        self.server_gone: str | None = None  # JACK's reason, once it has shut down
+        self.shutdown = threading.Event()
         self._ptr = lib.jr_source_new(channels, KINDS[kind], self.client.samplerate)
         if self._ptr == ffi.NULL:
             self.client.close()
@@ -55,6 +58,7 @@ class SignalSource:
                 lib.jr_source_set_port(self._ptr, channel, port._ptr)
             if lib.jr_source_install(self._ptr, self.client._ptr) != 0:
                 raise JackrecError("JACK refused the process callback")
+            self.client.set_shutdown_callback(self._on_shutdown)
             self.client.activate()
         except jack.JackError as error:
             self.close()
@@ -72,9 +76,14 @@ class SignalSource:
         """Frames generated so far."""
         return int(lib.jr_source_frames(self._ptr))
 
+    def _on_shutdown(self, status: jack.Status, reason: str) -> None:
+        self.server_gone = reason or "no reason given"
+        self.shutdown.set()
+
     def close(self) -> None:
         """Deactivate and close the client, then free the C state."""
-        self.client.deactivate()
+        if self.server_gone is None:  # a server gone has no client to deactivate
+            self.client.deactivate()
         self.client.close()
         if self._ptr is not None:
             lib.jr_source_free(self._ptr)
@@ -106,7 +115,7 @@ class SourceProcess:
         self.channels = channels
         self.name = name
         self.command = [
-            sys.executable, "-m", "jackrec.cli", "demo-source", "--signal", kind,
+            sys.executable, "-m", "jackrec", "demo-source", "--signal", kind,
             "--channels", str(channels), "--name", name, "--server", server,
         ]  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None

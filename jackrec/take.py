@@ -2,12 +2,18 @@
 
 The disk writer is the only thread that writes to a take once it has
 begun; it also rewrites the take's JSON sidecar (``take.wav.json``) when
-the take begins, at each gap and marker, and when it is finalized.
+the take begins, at each gap and marker, every `PROGRESS_SECONDS` while it
+records (frames so far), and when it is finalized.  The sidecar holds
+everything known about the take: sources, start time, gaps, xruns, markers,
+pauses, per-channel peaks and clip counts, and how it ended.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,8 +22,23 @@ import numpy as np
 import numpy.typing as npt
 
 from jackrec import __version__
-from jackrec.sidecar import write_sidecar
+from jackrec.errors import JackrecError
+from jackrec.levels import TakeLevels
+from jackrec.sidecar import (
+    SidecarError,
+    create_sidecar,
+    remove_sidecar,
+    sidecar_path,
+    write_sidecar,
+)
 from jackrec.takefile import BYTES_PER_SAMPLE, FileFormat, TakeFile
+
+#: How often a take's sidecar is brought up to date while it records.
+PROGRESS_SECONDS = 2.0
+
+
+class TakeDeleted(JackrecError):
+    """The take's file lost its name while recording."""
 
 
 @dataclass(frozen=True)
@@ -60,17 +81,38 @@ class Take:
         self.gaps: list[dict[str, int]] = []
         self.markers: list[dict[str, Any]] = []
         self.pauses: list[dict[str, int]] = []
+        self.xruns: list[dict[str, Any]] = []
         self.start: dict[str, Any] = {}
         self.ended_by: str | None = None
         self.error: str | None = None
+        self.levels = TakeLevels(len(info.channels))
         self._subset = None if info.channels == tuple(range(all_channels)) else list(info.channels)
         self._silence = np.zeros((0, len(info.channels)), dtype=np.float32)
+        self._sidecar_written = time.monotonic()
+        self.sidecar_error: str | None = None
 
     @classmethod
     def create(cls, info: TakeInfo, all_channels: int) -> Take:
-        """Create the file now (exclusively), so a bad path fails here."""
+        """Create the file and its sidecar now (exclusively), so a bad path fails here.
+
+        Every name the take needs is checked before anything is created.
+
+        Raises
+        ------
+        JackrecError
+            When a name is too long for the file system, the file or its
+            sidecar exists, or either cannot be created.
+        """
+        check_names(info.path)
         file = TakeFile.create(info.path, info.file_format, len(info.channels), info.sample_rate)
-        return cls(info, file, all_channels)
+        take = cls(info, file, all_channels)
+        try:
+            create_sidecar(info.path, take.sidecar())
+        except BaseException:
+            file.close()
+            info.path.unlink(missing_ok=True)
+            raise
+        return take
 
     @property
     def path(self) -> Path:
@@ -101,7 +143,9 @@ class Take:
 
     def write(self, frames: npt.NDArray[np.float32]) -> None:
         """Append capture frames (all capture channels; the take picks its own)."""
-        self.file.write(frames if self._subset is None else frames[:, self._subset])
+        block = frames if self._subset is None else frames[:, self._subset]
+        self.file.write(block)
+        self.levels.add(block)
 
     def write_silence(self, frames: int, block: int) -> None:
         while frames > 0:
@@ -121,6 +165,10 @@ class Take:
         self.markers.append({"file_frame": self.frames, "label": label, "unix_time": unix_time})
         self.write_sidecar()
 
+    def add_xrun(self, delay_us: float) -> None:
+        """JACK reported an xrun while the take was at its current frame."""
+        self.xruns.append({"file_frame": self.frames, "delay_us": round(delay_us, 1)})
+
     def add_pause(self, stream_from: int, stream_to: int) -> None:
         """Stream frames left out by a pause, at the current file frame."""
         self.pauses.append(
@@ -131,20 +179,47 @@ class Take:
             }
         )
 
+    def update_progress(self) -> None:
+        """Every `PROGRESS_SECONDS`, bring the sidecar up to date (a failure
+        is kept in `sidecar_error`).
+
+        Raises
+        ------
+        TakeDeleted
+            When the file has lost its name: whatever is written now is lost.
+        """
+        if time.monotonic() - self._sidecar_written < PROGRESS_SECONDS:
+            return
+        if self.file.deleted:
+            raise TakeDeleted(
+                f"{self.path} was deleted while recording (or its directory was): "
+                f"its {self.frames} frames are gone"
+            )
+        self.write_sidecar()
+
     def finish(self, ended_by: str, error: str | None = None) -> None:
-        """Finalize the file and the sidecar; safe to call twice."""
+        """Finalize the file and the sidecar; safe to call twice, never raises.
+
+        What fails on the way (the header, the sidecar) becomes the take's
+        error, unless it has one already.
+        """
         if self.ended_by is not None:
             return
         self.ended_by, self.error = ended_by, error
         try:
             self.file.close()
-        finally:
-            self.write_sidecar()
+        except (JackrecError, RuntimeError, OSError) as close_error:
+            # after a failed write, closing may fail the same way; the
+            # file keeps what it has and says so in its sidecar
+            self.error = self.error or f"finalizing failed: {close_error}"
+        self.write_sidecar()
+        self.error = self.error or self.sidecar_error
 
     def discard(self) -> None:
-        """Remove a take that never began: its empty file, and no sidecar."""
+        """Remove a take that never began: its empty file and its sidecar."""
         self.file.close()
         self.path.unlink(missing_ok=True)
+        remove_sidecar(self.path)
 
     # ---- the sidecar ----
 
@@ -154,16 +229,24 @@ class Take:
 
     def sidecar(self) -> dict[str, Any]:
         info = self.info
+        peaks = self.levels.peaks_dbfs()
         return {
             "jackrec": __version__,
             "file": info.path.name,
             "complete": self.ended_by is not None,
-            "format": info.file_format.container,
+            "format": self.file.container,
             "subtype": info.file_format.subtype,
             "sample_rate": info.sample_rate,
             "period": info.period,
             "channels": [
-                {"index": i + 1, "capture_channel": c + 1, "port": port, "sources": list(sources)}
+                {
+                    "index": i + 1,
+                    "capture_channel": c + 1,
+                    "port": port,
+                    "sources": list(sources),
+                    "peak_dbfs": None if math.isinf(peaks[i]) else round(peaks[i], 2),
+                    "clips": int(self.levels.clips[i]),
+                }
                 for i, (c, port, sources) in enumerate(
                     zip(info.channels, info.ports, info.sources, strict=True)
                 )
@@ -173,6 +256,7 @@ class Take:
             "frames": self.frames,
             "frames_lost": self.frames_lost,
             "gaps": self.gaps,
+            "xruns": self.xruns,
             "markers": self.markers,
             "pauses": self.pauses,
             "ended_by": self.ended_by,
@@ -180,4 +264,40 @@ class Take:
         }
 
     def write_sidecar(self) -> None:
-        write_sidecar(self.info.path, self.sidecar())
+        """Rewrite the sidecar now.
+
+        A failure does not stop the take (the sound matters more): it is kept
+        in `sidecar_error` until a later rewrite succeeds, and becomes the
+        take's error if the final one fails.
+        """
+        self._sidecar_written = time.monotonic()
+        try:
+            write_sidecar(self.info.path, self.sidecar())
+        except SidecarError as error:
+            self.sidecar_error = str(error)
+        else:
+            self.sidecar_error = None
+
+
+def check_names(path: Path) -> None:
+    """Refuse a take whose file or sidecar name cannot be created.
+
+    Raises
+    ------
+    JackrecError
+        When a name is longer than the file system allows, or the sidecar's
+        name is taken (by anything, a dangling symlink included).
+    """
+    try:
+        limit = os.pathconf(path.parent, "PC_NAME_MAX")
+    except OSError as error:
+        raise JackrecError(f"cannot create {path}: {error.strerror}") from None
+    for name in (path.name, sidecar_path(path).name):
+        if len(os.fsencode(name)) > limit:
+            raise JackrecError(
+                f"cannot create {path}: '{name}' is longer than the {limit} bytes "
+                "this file system allows in a name (the sidecar adds '.json')"
+            )
+    sidecar = sidecar_path(path)
+    if os.path.lexists(sidecar):
+        raise JackrecError(f"{sidecar} exists; jackrec never overwrites a sidecar")

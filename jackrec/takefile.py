@@ -167,6 +167,7 @@ class TakeFile:
         self.path = path
         self._fd = fd
         self.format = file_format
+        self.container = file_format.container
         self.channels = handle.channels
         self.frames = 0
         self._handle = handle
@@ -185,7 +186,8 @@ class TakeFile:
             When the file exists or cannot be created.
         """
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            # read-write: close() reads back what the header became
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             raise JackrecError(f"{path} exists; jackrec never overwrites a take") from None
         except OSError as error:
@@ -214,25 +216,53 @@ class TakeFile:
         return cls(path, fd, handle, file_format)
 
     def write(self, frames: npt.NDArray[np.float32]) -> None:
-        """Append float32 frames (shape ``(n, channels)``)."""
+        """Append float32 frames (shape ``(n, channels)``).
+
+        Raises
+        ------
+        JackrecError
+            With the system's reason (``No space left on device``) when the
+            write fails.
+        """
         try:
             if self._integer is None:
                 self._handle.write(frames)
             else:
                 self._handle.write(self._integer.convert(frames))
-        except Exception:
+        except (sf.LibsndfileError, RuntimeError) as error:
             # A failed write (disk full) may still have put part of the block
             # in the file; count what is there, as the header does.
             with contextlib.suppress(Exception):
                 self.frames = self._handle.tell()
-            raise
+            raise JackrecError(self._reason(error)) from None
         self.frames += len(frames)
 
+    def _reason(self, error: Exception) -> str:
+        """libsndfile's message, with the system's reason when there is one.
+
+        For a failed system call libsndfile's error code only says "System
+        error."; the handle's own message carries the errno text.
+        """
+        text = sf._ffi.string(sf._snd.sf_strerror(self._handle._file)).decode(errors="replace")
+        text = text.strip().removeprefix("System error :").strip().rstrip(".")
+        return text or str(error)
+
+    @property
+    def deleted(self) -> bool:
+        """Whether the file has no name left (it, or its directory, was removed)."""
+        return os.fstat(self._fd).st_nlink == 0
+
     def close(self) -> None:
-        """Finalize the header and close; safe to call twice."""
+        """Finalize the header and close; safe to call twice.
+
+        Afterwards `container` says what the file became: an RF64 written
+        with auto-downgrade that stayed small is closed as a RIFF/WAVE file.
+        """
         if not self._closed:
             self._closed = True
             try:
                 self._handle.close()
+                if self.format.rf64_downgrade and os.pread(self._fd, 4, 0) == b"RIFF":
+                    self.container = "WAV"
             finally:
                 os.close(self._fd)

@@ -34,7 +34,7 @@ import numpy.typing as npt
 
 from jackrec.capture import Capture, Gap
 from jackrec.errors import JackrecError
-from jackrec.take import Take
+from jackrec.take import Take, TakeDeleted
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ CATCH_UP_BYTES = 1 << 20
 GUARD_SECONDS = 0.5
 
 State = Literal["idle", "recording", "paused"]
-CommandKind = Literal["record", "stop", "pause", "resume", "rotate", "marker"]
+CommandKind = Literal["record", "stop", "pause", "resume", "rotate", "marker", "xrun"]
 
 #: What a take's frame time is: (JACK frame time, Unix time) of a stream frame.
 Clock = Callable[[int], tuple[int | None, float | None]]
@@ -76,13 +76,14 @@ class Command:
     """Something to do at stream frame `at`.
 
     ``record`` and ``rotate`` carry the take to begin; ``stop`` carries why
-    the take ends; ``marker`` its label.
+    the take ends; ``marker`` its label; ``xrun`` how late JACK said it was.
     """
 
     kind: CommandKind
     at: int
     take: Take | None = None
     text: str = ""
+    delay_us: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class DiskWriter(threading.Thread):
         Maps a stream frame to its JACK frame time and wall-clock time.
     on_event
         Called in the writer thread: ``take_started``, ``take_finished``,
-        ``gap``, ``marker``, ``error``.
+        ``gap``, ``marker``, ``trigger``, ``error``.
     """
 
     def __init__(
@@ -137,6 +138,7 @@ class DiskWriter(threading.Thread):
         self._paused_at = 0
         self._listening: Trigger | None = None
         self._scanned = 0  # ring position up to which it has been listened to
+        self._sidecar_reported: str | None = None
         # Read by other threads (plain attributes: each read is atomic).
         self.state: State = "idle"
         self.take: Take | None = None
@@ -174,7 +176,7 @@ class DiskWriter(threading.Thread):
         self._step()
         gap = self._capture.open_gap()
         if gap is not None and self.state == "recording":
-            self._walk_gap(gap, self._until_next_command(gap.frames))
+            self._guarded(lambda: self._walk_gap(gap, self._until_next_command(gap.frames)))
         if self.take is not None:
             self._end_take(ended_by)
         for command in self._pending:  # beyond the end of the stream
@@ -188,15 +190,28 @@ class DiskWriter(threading.Thread):
                 self._pending.append(self._commands.get_nowait())
             except queue.Empty:
                 break
+        self._guarded(self._advance)
+
+    def _guarded(self, work: Callable[[], None]) -> None:
+        """Do `work`; if it fails (disk full, file deleted), end the take, go on."""
         try:
-            self._advance()
-        except Exception as error:  # disk full and the like: end the take, go on
+            work()
+            if self.take is not None:
+                self.take.update_progress()
+        except Exception as error:
             self._emit("error", {"text": str(error)})
             if self.take is not None:
-                # finalizing may fail the same way; the take keeps what it has
-                with contextlib.suppress(Exception):
-                    self._end_take("write error", str(error))
+                ended_by = "file deleted" if isinstance(error, TakeDeleted) else "write error"
+                self._end_take(ended_by, str(error))
             self.take, self.state = None, "idle"
+        self._report_sidecar()
+
+    def _report_sidecar(self) -> None:
+        """Say once when the open take's sidecar stops being updated."""
+        error = self.take.sidecar_error if self.take is not None else None
+        if error is not None and error != self._sidecar_reported:
+            self._emit("error", {"text": error})
+        self._sidecar_reported = error
 
     # ---- walking the stream ----
 
@@ -330,14 +345,17 @@ class DiskWriter(threading.Thread):
             _, unix_time = self._clock(self.position)
             take.add_marker(command.text, unix_time if unix_time is not None else time.time())
             self._emit("marker", {"take": take.path, "label": command.text, "frame": take.frames})
+        elif kind == "xrun" and take is not None:
+            take.add_xrun(command.delay_us)
         elif command.take is not None:
             command.take.discard()  # a take that can no longer begin
 
     def _begin_take(self, take: Take) -> None:
         self.trigger = None  # a trigger begins the next take, whoever begins it
+        # the writer's take from here on, so whatever fails next ends it
+        self.take, self.state = take, "recording"
         jack_frame, unix_time = self._clock(self.position)
         take.begin(self.position, jack_frame, unix_time)
-        self.take, self.state = take, "recording"
         self._emit("take_started", {"take": take.path})
 
     def _end_take(self, ended_by: str, error: str | None = None) -> None:

@@ -23,6 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -30,6 +31,7 @@ import pytest
 
 from jackrec.jackserver import SHM, DummyServer
 from jackrec.session import Session, SessionOptions
+from jackrec.sidecar import sidecar_path
 from jackrec.source import SourceProcess
 
 # Never read the user's settings: every test sees an empty config directory.
@@ -51,7 +53,7 @@ def server_name(role: str) -> str:
 
 
 def jackrec_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "jackrec.cli", *args]
+    return [sys.executable, "-m", "jackrec", *args]
 
 
 def run_jackrec(args: Sequence[str], timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
@@ -70,6 +72,19 @@ def stop_process(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> No
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+def let_it_record(take: Path, seconds: float, timeout: float = 30.0) -> None:
+    """Wait until the take exists (its sidecar is created with it), then `seconds`.
+
+    Start-up takes longer on a loaded machine; a fixed sleep from launch
+    would make the take's length depend on it.
+    """
+    deadline = time.monotonic() + timeout
+    while not sidecar_path(take).exists():
+        assert time.monotonic() < deadline, f"{take} never began"
+        time.sleep(0.02)
+    time.sleep(seconds)
 
 
 def open_session(

@@ -11,8 +11,16 @@ from jackrec import config
 from jackrec.errors import UsageError
 
 
-def test_missing_file_means_defaults(tmp_path: Path) -> None:
-    assert config.load(tmp_path / "absent.toml") == config.Config()
+def test_missing_default_file_means_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "absent"))
+    assert config.load() == config.Config()
+
+
+def test_a_named_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"absent\.toml does not exist"):
+        config.load(tmp_path / "absent.toml")
 
 
 def test_round_trip(tmp_path: Path) -> None:

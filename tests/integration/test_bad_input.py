@@ -19,7 +19,6 @@ CASES = {
     "absurd channels": (["-c", "100000"], "--channels must be"),
     "negative channels": (["-c", "-3"], "--channels must be"),
     "non-numeric channels": (["-c", "many"], "not a whole number"),
-    "too many ports for channels": (["-c", "1", "-p", "counter:out_[12]"], "--channels is 1"),
     "too many FLAC channels": (["-c", "9", "--format", "flac"], "at most 8"),
     "bad duration": (["--duration", "soon"], "not a duration"),
     "zero duration": (["--duration", "0"], "--duration must be"),

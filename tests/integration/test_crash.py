@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import soundfile as sf
 from jackrec import counter
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
-from tests.conftest import RATE, jackrec_command, run_jackrec, stop_process
+from tests.conftest import RATE, jackrec_command, let_it_record, run_jackrec, stop_process
 
 CHANNELS = 4
 
@@ -35,7 +34,7 @@ def test_sigkill_leaves_a_consistent_readable_take(
         stderr=subprocess.DEVNULL,
     )
     try:
-        time.sleep(2.0)
+        let_it_record(take, 2.0)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
     finally:

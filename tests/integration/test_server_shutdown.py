@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from tests.conftest import (
     RATE,
     jackrec_command,
     leftovers,
+    let_it_record,
     server_name,
     start_generator,
     stop_process,
@@ -38,7 +38,7 @@ def test_server_shutdown_finalizes_the_take(tmp_path: Path, server_signal: signa
         text=True,
     )
     try:
-        time.sleep(1.5)
+        let_it_record(take, 1.5)
         assert server.process is not None
         server.process.send_signal(server_signal)
         _, stderr = recorder.communicate(timeout=30)

@@ -54,9 +54,10 @@ def test_console_in_tmux_records_a_take(
     tmux: Tmux, generator: SourceProcess, tmp_path: Path
 ) -> None:
     takes = tmp_path / "takes"
+    (tmp_path / "empty.toml").write_text("")
     tmux.start(
         jackrec_command(
-            "--config", str(tmp_path / "none.toml"), "tui", "--server", generator.server,
+            "--config", str(tmp_path / "empty.toml"), "tui", "--server", generator.server,
             "-p", "counter:out_[1-4]", "--dir", str(takes),
         ),
         tmp_path / "exit",
