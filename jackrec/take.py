@@ -191,11 +191,14 @@ class Take:
         if time.monotonic() - self._sidecar_written < PROGRESS_SECONDS:
             return
         if self.file.deleted:
-            raise TakeDeleted(
-                f"{self.path} was deleted while recording (or its directory was): "
-                f"its {self.frames} frames are gone"
-            )
+            raise TakeDeleted(self._deleted_text())
         self.write_sidecar()
+
+    def _deleted_text(self) -> str:
+        return (
+            f"{self.path} was deleted while recording (or its directory was): "
+            f"its {self.frames} frames are gone"
+        )
 
     def finish(self, ended_by: str, error: str | None = None) -> None:
         """Finalize the file and the sidecar; safe to call twice, never raises.
@@ -206,6 +209,8 @@ class Take:
         if self.ended_by is not None:
             return
         self.ended_by, self.error = ended_by, error
+        if self.error is None and self.file.deleted:
+            self.error = self._deleted_text()
         try:
             self.file.close()
         except (JackrecError, RuntimeError, OSError) as close_error:

@@ -230,11 +230,12 @@ class TakeFile:
             else:
                 self._handle.write(self._integer.convert(frames))
         except (sf.LibsndfileError, RuntimeError) as error:
+            reason = self._reason(error)  # before tell(), which clears it
             # A failed write (disk full) may still have put part of the block
             # in the file; count what is there, as the header does.
             with contextlib.suppress(Exception):
                 self.frames = self._handle.tell()
-            raise JackrecError(self._reason(error)) from None
+            raise JackrecError(reason) from None
         self.frames += len(frames)
 
     def _reason(self, error: Exception) -> str:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -86,6 +87,10 @@ def test_recording_is_bit_exact_and_gapless(
         [port] for port in generator.port_names[:channels]
     ]
     assert isinstance(sidecar["start"]["jack_frame_time"], int)
+    # the counter reaches -1.0 (full scale) once every 65536 frames a channel
+    clips = (np.abs(data) >= 1.0).sum(axis=0)
+    assert [c["clips"] for c in sidecar["channels"]] == clips.tolist()
+    assert all(clips >= 2) and [c["peak_dbfs"] for c in sidecar["channels"]] == [0.0] * channels
 
 
 def test_ports_are_connected_in_the_order_given(generator: SourceProcess, tmp_path: Path) -> None:
@@ -167,6 +172,7 @@ def test_open_ended_take_stops_cleanly_on_signal(
     info = sf.info(str(take))
     assert take.read_bytes()[:4] == b"RIFF"  # RF64 auto-downgraded
     assert info.format == "WAVEX"
+    assert read_sidecar(take)["format"] == "WAV"  # what the file became
     assert info.frames == summary["frames"] > RATE
     assert counter.check(sf.read(str(take), dtype="float32")[0]).gapless
 

@@ -12,7 +12,7 @@ import soundfile as sf
 
 from jackrec import counter
 from jackrec.session import Session
-from jackrec.sidecar import read_sidecar
+from jackrec.sidecar import read_sidecar, sidecar_path
 from jackrec.source import SourceProcess
 from jackrec.take import Take
 from jackrec.takefile import FileFormat
@@ -104,13 +104,22 @@ def test_markers_land_at_their_frames(session: Session, tmp_path: Path) -> None:
     session.marker("verse")
     time.sleep(0.5)
     session.marker("chorus")
+    for n in range(8):  # right on the writer's heels, where frame times wrapped
+        session.marker(f"quick {n}")
+        time.sleep(0.01)
     time.sleep(0.3)
     session.stop()
     wait_for(take)
-    markers = read_sidecar(take.path)["markers"]
-    assert [m["label"] for m in markers] == ["verse", "chorus"]
-    first, second = (m["file_frame"] for m in markers)
+    sidecar = read_sidecar(take.path)
+    markers = sidecar["markers"]
+    assert [m["label"] for m in markers[:2]] == ["verse", "chorus"] and len(markers) == 10
+    first, second = (m["file_frame"] for m in markers[:2])
     assert 0.3 * RATE < first < second - 0.3 * RATE < take.frames
+    # every marker's clock time is the take's start plus its frame (a wrap
+    # of JACK's 32-bit frame time once put markers 24.85 hours early)
+    started = sidecar["start"]["unix_time"]
+    for marker in markers:
+        assert abs(marker["unix_time"] - started - marker["file_frame"] / RATE) < 0.05
 
 
 def test_disarmed_channels_are_left_out(session: Session, tmp_path: Path) -> None:
@@ -130,4 +139,4 @@ def test_a_take_that_never_began_leaves_no_file(session: Session, tmp_path: Path
     take = session.new_take(tmp_path / "never.wav", FLOAT_WAV)
     session.rotate(take)  # nothing is recording: there is nothing to rotate
     time.sleep(0.3)
-    assert not take.path.exists()
+    assert not take.path.exists() and not sidecar_path(take.path).exists()
