@@ -30,7 +30,7 @@ from jackrec.jackclient import open_client, server_label, server_reachable
 from jackrec.jackserver import DummyServer
 from jackrec.levels import dbfs
 from jackrec.ports import list_ports
-from jackrec.repair import RepairError, repair
+from jackrec.repair import repair
 from jackrec.session import Session, SessionOptions
 from jackrec.source import SignalSource
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, summary_text
@@ -288,7 +288,7 @@ def repair_command(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             print(f"{path}: {repair(path).describe()}", flush=True)
-        except RepairError as error:
+        except JackrecError as error:
             print(f"jackrec: error: {path}: {error}", file=sys.stderr, flush=True)
             failed = True
     return 1 if failed else 0
