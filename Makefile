@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # jackd2 asks a debconf question unless told not to.
 APT_PACKAGES := jackd2 libjack-jackd2-dev gcc libc6-dev python3-dev python3-venv \
-	valgrind strace tmux
+	valgrind strace tmux sox jack-capture
 CORE_SOURCES := cext/memory.c cext/ring.c cext/capture.c
 HARNESS := $(CORE_SOURCES) cext/tests/fakejack.c cext/tests/harness.c
 WARNINGS = $(shell $(BIN)/python cext/build_core.py)
@@ -24,7 +24,6 @@ test: venv lint sanitize
 
 # `make bench` runs the full profile (about 40 minutes); `make bench QUICK=1`
 # a few minutes.  Results: bench/results/, docs/benchmarks.md.
-bench: APT_PACKAGES += jack-capture
 bench: venv $(VENV)/.bench
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
 

@@ -31,6 +31,7 @@ from jackrec.jackclient import open_client, server_label, server_reachable
 from jackrec.jackserver import DummyServer
 from jackrec.levels import dbfs
 from jackrec.ports import list_ports
+from jackrec.repair import repair
 from jackrec.session import Session, SessionOptions
 from jackrec.source import SignalSource
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, summary_text
@@ -127,6 +128,21 @@ def build_parser() -> ArgumentParser:
     source.add_argument("--signal", choices=["sine", "counter"], default="sine")
     source.add_argument("--name", default="jackrec-source", help="JACK client name")
     source.add_argument("--server", help="JACK server name")
+
+    repair_parser = commands.add_parser(
+        "repair",
+        parents=[verbose],
+        help="make takes that were never finalized (killed, disk full) readable",
+        description="Rewrite the length fields of WAV, RF64, W64, CAF and FLAC files "
+        "from the audio actually present (whole frames; a torn last FLAC frame is not "
+        "counted), and mark a jackrec sidecar complete and repaired.  Nothing else is "
+        "written; a take whose sidecar says it is complete, or a file whose header "
+        "already matches its data, is left as it is.  One line per file; exit status 1 "
+        "if any file could not be made consistent.",
+    )
+    repair_parser.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="takes to repair"
+    )
 
     tui = commands.add_parser(
         "tui", parents=[verbose], help="the recording console in the terminal"
@@ -311,6 +327,18 @@ def demo_source_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def repair_command(args: argparse.Namespace) -> int:
+    """One line per file; a file that cannot be repaired does not stop the others."""
+    failed = False
+    for path in args.files:
+        try:
+            print(f"{path}: {repair(path).describe()}", flush=True)
+        except JackrecError as error:
+            print(f"jackrec: error: {path}: {error}", file=sys.stderr, flush=True)
+            failed = True
+    return 1 if failed else 0
+
+
 def tui_command(args: argparse.Namespace) -> int:
     from jackrec.tui.app import ConsoleApp  # imported here: Textual is slow to import
 
@@ -368,6 +396,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ports": ports_command,
     "doctor": doctor_command,
     "demo-source": demo_source_command,
+    "repair": repair_command,
     "tui": tui_command,
     "run": run_command,
 }

@@ -22,7 +22,8 @@ Crash safety: libsndfile rewrites the header after every write
 (``SFC_SET_UPDATE_HEADER_AUTO``), so a recorder killed at any moment leaves
 a WAV, RF64, W64 or CAF file that reads back with every frame written.
 FLAC has no such header: a killed FLAC take has no length in its
-STREAMINFO and loses the encoder's last unfinished block.
+STREAMINFO and loses the encoder's last unfinished block (`jackrec.repair`
+gives it the length of the frames it holds).
 """
 
 from __future__ import annotations
