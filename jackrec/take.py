@@ -24,6 +24,7 @@ import numpy.typing as npt
 from jackrec import __version__
 from jackrec.errors import JackrecError
 from jackrec.levels import TakeLevels
+from jackrec.repair import fix_header
 from jackrec.sidecar import (
     SidecarError,
     create_sidecar,
@@ -209,16 +210,30 @@ class Take:
         if self.ended_by is not None:
             return
         self.ended_by, self.error = ended_by, error
-        if self.error is None and self.file.deleted:
+        deleted = self.file.deleted
+        if self.error is None and deleted:
             self.error = self._deleted_text()
         try:
             self.file.close()
         except (JackrecError, RuntimeError, OSError) as close_error:
-            # after a failed write, closing may fail the same way; the
-            # file keeps what it has and says so in its sidecar
+            # after a failed write, closing may fail the same way
             self.error = self.error or f"finalizing failed: {close_error}"
+        if self.error is not None and not deleted:
+            self._mend()
         self.write_sidecar()
         self.error = self.error or self.sidecar_error
+
+    def _mend(self) -> None:
+        """After a failure, make the header say what the file holds.
+
+        A FLAC cut off by a full disk has no (or a wrong) length, since its
+        encoder could not finish; this is what ``jackrec repair`` does, and
+        it leaves a consistent file as it is.
+        """
+        try:
+            self.file.frames = fix_header(self.path)
+        except JackrecError as error:
+            self.error = f"{self.error}; {error}"
 
     def discard(self) -> None:
         """Remove a take that never began: its empty file and its sidecar."""

@@ -147,24 +147,31 @@ def run_on_a_small_disk(command: list[str], disk: Path, size: str, copy_to: Path
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small disk needs root")
+@pytest.mark.parametrize(("name", "size"), [("full.wav", "1m"), ("full.flac", "128k")])
 def test_a_full_disk_ends_the_take_finalized_and_says_why(
-    generator: SourceProcess, tmp_path: Path
+    generator: SourceProcess, tmp_path: Path, name: str, size: str
 ) -> None:
+    """The take ends readable with every frame that reached the disk.
+
+    FLAC too: its encoder cannot finish on a full disk (the STREAMINFO was
+    left without a length, and libsndfile could not read the take); the
+    writer then mends the header as ``jackrec repair`` does.
+    """
     disk, saved = tmp_path / "disk", tmp_path / "saved"
     disk.mkdir()
     saved.mkdir()
-    take = disk / "full.wav"
+    options = ["--duration", "30", "-p", f"{generator.name}:out_[5-8]"]
     status = run_on_a_small_disk(
-        jackrec_command(*record_args(generator, take, "--duration", "30")), disk, "1m", saved
+        jackrec_command(*record_args(generator, disk / name, *options)), disk, size, saved
     )
     stderr = (saved / "stderr").read_text()
     (saved / "stderr").unlink()
     assert status == 1
     assert_one_line_error(stderr, "No space left on device")
-    assert sorted(p.name for p in saved.iterdir()) == ["full.wav", "full.wav.json"]
-    data, _ = sf.read(str(saved / "full.wav"), dtype="float32")
+    assert sorted(p.name for p in saved.iterdir()) == [name, f"{name}.json"]
+    data, _ = sf.read(str(saved / name), dtype="float32")
     assert len(data) > 48000 // 4 and counter.check(data).gapless
-    sidecar = read_sidecar(saved / "full.wav")
+    sidecar = read_sidecar(saved / name)
     assert sidecar["complete"] is True and sidecar["ended_by"] == "write error"
     assert sidecar["frames"] == len(data)
-    assert sidecar["error"] == "No space left on device"
+    assert sidecar["error"].startswith("No space left on device")
