@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from jackrec.cli import main, parse_bits, parse_seconds
+from jackrec.cli import build_parser, main, parse_bits, parse_seconds
 from jackrec.session import SessionStatus
 from jackrec.status import format_clock, status_text
 
@@ -18,7 +18,7 @@ def test_durations(text: str, seconds: float) -> None:
     assert parse_seconds(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "soon", "1:2:3:4", "-5", "1e3"])
+@pytest.mark.parametrize("text", ["", "soon", "1:2:3:4", "-5", "1e3", "1:70", "1:60:00", "0:0:60"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError):
         parse_seconds(text)
@@ -60,3 +60,12 @@ def status(frames: int, xruns: int = 0, ring_fill: float = 0.0) -> SessionStatus
 
 def test_clock() -> None:
     assert format_clock(3723.25) == "01:02:03.2"
+
+
+@pytest.mark.parametrize("argv", [["-v", "ports"], ["ports", "-v"], ["ports", "--verbose"]])
+def test_verbose_before_or_after_the_command(argv: list[str]) -> None:
+    assert build_parser().parse_args(argv).verbose is True
+
+
+def test_quiet_by_default() -> None:
+    assert build_parser().parse_args(["ports"]).verbose is False

@@ -21,6 +21,10 @@ CASES = {
     "non-numeric channels": (["-c", "many"], "not a whole number"),
     "too many FLAC channels": (["-c", "9", "--format", "flac"], "at most 8"),
     "bad duration": (["--duration", "soon"], "not a duration"),
+    "minutes past 59": (["--duration", "1:70"], "'70' is 60 or more"),
+    "server name JACK cannot take": (["--server", "s" * 270], "bad JACK server name"),
+    "client name JACK cannot take": (["--name", "c" * 64], "bad JACK client name"),
+    "colon in client name": (["--name", "a:b"], "bad JACK client name"),
     "zero duration": (["--duration", "0"], "--duration must be"),
     "bad buffer": (["--buffer", "0"], "--buffer must be"),
     "ports and no-connect": (["--no-connect", "-p", "counter:*"], "contradict"),
@@ -60,6 +64,17 @@ def test_bad_config_file(generator: SourceProcess, tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert_one_line_error(result.stderr, "'channels' has the wrong type")
+    assert not take.exists()
+
+
+def test_a_named_config_file_must_exist(generator: SourceProcess, tmp_path: Path) -> None:
+    take = tmp_path / "take.wav"
+    result = run_jackrec(
+        ["--config", str(tmp_path / "nosuch.toml"), "record", "--server", generator.server,
+         str(take)]
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert_one_line_error(result.stderr, "nosuch.toml does not exist")
     assert not take.exists()
 
 
