@@ -1,5 +1,10 @@
 # jackrec: `make run` and `make test` set up everything on a fresh Debian
 # machine (system packages with apt, then a virtualenv with the package).
+#
+# C warnings are errors only in the project's own checks: JACKREC_WERROR=1
+# (read by cext/build_core.py) is set for `make lint` and the sanitizer
+# harnesses, never for the package build itself, so a newer compiler cannot
+# break `pip install` or `make run`.
 
 PYTHON ?= python3
 VENV := .venv
@@ -12,15 +17,20 @@ APT_PACKAGES := jackd2 libjack-jackd2-dev gcc libc6-dev python3-dev python3-venv
 	valgrind strace tmux sox jack-capture
 CORE_SOURCES := cext/memory.c cext/ring.c cext/capture.c
 HARNESS := $(CORE_SOURCES) cext/tests/fakejack.c cext/tests/harness.c
-WARNINGS = $(shell $(BIN)/python cext/build_core.py)
+WARNINGS = $(shell JACKREC_WERROR=1 $(BIN)/python cext/build_core.py)
+# `make package`: the sdist, the wheel built from it, and a fresh venv with the wheel.
+PACKAGE := $(BUILD)/package
 
-.PHONY: run test bench screenshots deps venv lint sanitize tsan asan valgrind unit integration clean
+.PHONY: run test bench screenshots deps venv lint sanitize tsan asan valgrind unit integration \
+	package clean
 
 run: venv
 	$(BIN)/jackrec run
 
+# Last, the installed product: `make package`.
 test: venv lint sanitize
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory package
 
 # `make bench` runs the full profile (about 40 minutes); `make bench QUICK=1`
 # a few minutes.  Results: bench/results/, docs/benchmarks.md.
@@ -50,10 +60,16 @@ $(BIN)/jackrec: pyproject.toml setup.py cext/*.c cext/*.h cext/build_core.py
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+# Python: ruff and mypy.  C: the whole extension, cffi's wrapper too, compiled
+# as the package build compiles it but with warnings as errors, in a copy of
+# cext/ so that the checkout stays clean.
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	rm -rf $(BUILD)/lint-c && mkdir -p $(BUILD)/lint-c && cp -r cext $(BUILD)/lint-c/
+	cd $(BUILD)/lint-c && JACKREC_WERROR=1 $(abspath $(BIN))/python -c \
+		'import runpy; runpy.run_path("cext/build_core.py")["ffibuilder"].compile()'
 
 # The realtime core under ThreadSanitizer, AddressSanitizer + UBSan and
 # valgrind memcheck (the C harness, then the extension inside Python).
@@ -83,6 +99,20 @@ unit: venv
 
 integration: venv
 	$(BIN)/pytest tests/integration
+
+# The product as a user gets it, which the editable dev venv cannot show:
+# the sdist, the wheel built from that sdist (python -m build), the wheel
+# installed into a venv of its own, and tests/package run against that venv
+# (a take recorded and checked, the console opened in tmux and quit).  A
+# stale egg-info would leak old file lists into the sdist, so it goes first.
+package: venv
+	rm -rf $(PACKAGE) *.egg-info
+	mkdir -p $(PACKAGE)
+	$(BIN)/python -m build --outdir $(PACKAGE)/dist . >$(PACKAGE)/build.log 2>&1 \
+		|| { tail -40 $(PACKAGE)/build.log; exit 1; }
+	$(PYTHON) -m venv $(PACKAGE)/venv
+	$(PACKAGE)/venv/bin/pip install -q $(PACKAGE)/dist/*.whl
+	JACKREC_PACKAGE_DIR=$(PACKAGE) $(BIN)/pytest tests/package
 
 clean:
 	rm -rf $(VENV) $(BUILD) *.egg-info jackrec/_core*.so .mypy_cache .pytest_cache .ruff_cache

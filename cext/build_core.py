@@ -4,10 +4,18 @@ The cdef is the public header itself, minus the preprocessor lines cffi
 cannot read, so the Python binding and the C code share one declaration.
 setuptools runs it through ``setup.py`` (``cffi_modules``); run directly,
 it prints the C warning flags for the Makefile.
+
+Every build warns (``-Wall -Wextra``), but only the project's own checks
+make a warning an error: with ``JACKREC_WERROR=1`` in the environment the
+flags include ``-Werror``.  The Makefile sets it for ``make lint`` (which
+compiles the whole extension) and the sanitizer harnesses; a user's
+``pip install`` leaves it unset, so a newer compiler's new warning cannot
+break the install.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cffi
@@ -16,9 +24,10 @@ HERE = Path(__file__).resolve().parent
 HEADER = HERE / "jackrec_core.h"
 SOURCES = ["memory.c", "ring.c", "capture.c", "peaks.c", "source.c"]
 
-# -Werror keeps warnings from ever landing.  The Makefile builds the
-# sanitizer harnesses with the same WARNINGS (``build_core.py --warnings``).
-WARNINGS = ["-std=c11", "-Wall", "-Wextra", "-Werror"]
+# The Makefile builds the sanitizer harnesses with the same WARNINGS.
+WARNINGS = ["-std=c11", "-Wall", "-Wextra"]
+if os.environ.get("JACKREC_WERROR") == "1":
+    WARNINGS.append("-Werror")
 CFLAGS = [*WARNINGS, "-O2"]
 
 

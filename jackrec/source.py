@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Literal
 
@@ -105,17 +106,25 @@ class SourceProcess:
     """``jackrec demo-source`` in a process of its own: a separate JACK client.
 
     Tests and benchmarks use it as the signal to record, so the source's
-    scheduling is independent of the recorder under test.
+    scheduling is independent of the recorder under test.  `jackrec` is the
+    command that runs jackrec: by default this interpreter's package; the
+    test of the installed wheel passes that venv's ``jackrec``.
     """
 
     def __init__(
-        self, server: str, channels: int, kind: SignalKind = "counter", *, name: str
+        self,
+        server: str,
+        channels: int,
+        kind: SignalKind = "counter",
+        *,
+        name: str,
+        jackrec: Sequence[str] = (sys.executable, "-m", "jackrec"),
     ) -> None:
         self.server = server
         self.channels = channels
         self.name = name
         self.command = [
-            sys.executable, "-m", "jackrec", "demo-source", "--signal", kind,
+            *jackrec, "demo-source", "--signal", kind,
             "--channels", str(channels), "--name", name, "--server", server,
         ]  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None

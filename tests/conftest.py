@@ -33,6 +33,7 @@ from jackrec.jackserver import SHM, DummyServer
 from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import sidecar_path
 from jackrec.source import SourceProcess
+from tests.tmux import Tmux
 
 # Never read the user's settings: every test sees an empty config directory.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="jackrec-test-config-")
@@ -133,6 +134,14 @@ def jack_server() -> Iterator[DummyServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    """A tmux server of the test's own, killed at the end."""
+    tmux = Tmux()
+    yield tmux
+    tmux.kill()
 
 
 @pytest.fixture(scope="session")

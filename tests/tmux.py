@@ -49,3 +49,11 @@ class Tmux:
 
     def kill(self) -> None:
         self("kill-server")
+
+
+def wait_for_exit(exit_file: Path, timeout: float = 30.0) -> str:
+    """What `Tmux.start` wrote to `exit_file` (``exit=N``), or ``""`` at the timeout."""
+    deadline = time.monotonic() + timeout
+    while not exit_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return exit_file.read_text().strip() if exit_file.exists() else ""

@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,23 +19,9 @@ from jackrec import counter
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from tests.conftest import jackrec_command
-from tests.tmux import Tmux
+from tests.tmux import Tmux, wait_for_exit
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
-
-
-@pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    tmux = Tmux()
-    yield tmux
-    tmux.kill()
-
-
-def wait_for_exit(exit_file: Path, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    while not exit_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return exit_file.read_text().strip()
 
 
 def record_one_take(tmux: Tmux) -> str:
