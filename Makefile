@@ -32,7 +32,7 @@ test: venv lint sanitize
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory package
 
-# `make bench` runs the full profile (about 40 minutes); `make bench QUICK=1`
+# `make bench` runs the full profile (about 50 minutes); `make bench QUICK=1`
 # a few minutes.  Results: bench/results/, docs/benchmarks.md.
 bench: venv $(VENV)/.bench
 	$(BIN)/python -m bench $(if $(QUICK),--quick)

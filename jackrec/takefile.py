@@ -16,7 +16,9 @@ float that lies on the integer grid survives the round trip exactly
 (libsndfile would scale by 32767 on write and 1/32768 on read, and wrap
 instead of clip).
 
-No PEAK chunk is written (the sidecar has the peaks).
+No PEAK chunk is written for WAV, W64 or CAF (the sidecar has the peaks);
+libsndfile refuses to leave it out of float RF64 files (an open-ended
+``.wav`` starts as RF64), so those carry it, with the true peaks.
 
 Crash safety: libsndfile rewrites the header after every write
 (``SFC_SET_UPDATE_HEADER_AUTO``), so a recorder killed at any moment leaves
@@ -213,6 +215,7 @@ class TakeFile:
         command(handle._file, SFC_SET_UPDATE_HEADER_AUTO, sf._ffi.NULL, 1)
         # libsndfile would scan every float sample for a PEAK chunk (6 % of
         # the recorder's CPU at 256 channels); the peaks are in the sidecar.
+        # RF64 refuses (the command returns false): see the module docstring.
         command(handle._file, SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
         return cls(path, fd, handle, file_format)
 
