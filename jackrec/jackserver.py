@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from jackrec.errors import JackrecError
 from jackrec.jackclient import server_reachable
@@ -30,6 +31,17 @@ from jackrec.jackclient import server_reachable
 REGISTRY_FULL = "Too many servers already active"
 REGISTRY_SLOTS = 8
 SHM = Path("/dev/shm")
+
+
+def terminate(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
+    """Stop a child by PID: SIGTERM, then SIGKILL if it lingers; bounded."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
 
 
 class DummyServer:
@@ -136,13 +148,7 @@ class DummyServer:
         """
         process, self.process = self.process, None
         if process is not None:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout)
+            terminate(process, timeout)
             if process.returncode == -signal.SIGKILL:
                 self._reclaim(timeout)
             self._remove_leftovers()
@@ -161,12 +167,7 @@ class DummyServer:
             if time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout)
+        terminate(process, timeout)
 
     def _remove_leftovers(self) -> None:
         """Remove the shared-memory files of clients that outlived the server.

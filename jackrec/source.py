@@ -20,6 +20,7 @@ import jack
 from jackrec._core import ffi, lib
 from jackrec.errors import JackrecError
 from jackrec.jackclient import open_client
+from jackrec.jackserver import terminate
 
 SignalKind = Literal["counter", "sine"]
 KINDS: dict[str, int] = {"counter": lib.JR_SOURCE_COUNTER, "sine": lib.JR_SOURCE_SINE}
@@ -154,11 +155,5 @@ class SourceProcess:
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate by PID, then kill; bounded."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout)
+        if process is not None:
+            terminate(process, timeout)

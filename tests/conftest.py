@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from jackrec.jackserver import SHM, DummyServer
+from jackrec.jackserver import SHM, DummyServer, terminate
 from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import sidecar_path
 from jackrec.source import SourceProcess
@@ -66,13 +66,7 @@ def run_jackrec(args: Sequence[str], timeout: float = 60.0) -> subprocess.Comple
 
 def stop_process(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
     """Terminate by PID, then kill; never wait unbounded."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+    terminate(process)
 
 
 def let_it_record(take: Path, seconds: float, timeout: float = 30.0) -> None:
