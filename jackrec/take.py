@@ -144,7 +144,8 @@ class Take:
 
     def write(self, frames: npt.NDArray[np.float32]) -> None:
         """Append capture frames (all capture channels; the take picks its own)."""
-        block = frames if self._subset is None else frames[:, self._subset]
+        # np.take, unlike fancy indexing, gives C order: the peaks need it
+        block = frames if self._subset is None else np.take(frames, self._subset, axis=1)
         self.file.write(block)
         self.levels.add(block)
 

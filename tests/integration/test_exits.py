@@ -51,8 +51,8 @@ def test_ctrl_c_during_start_up_is_quiet(
     assert len(stderr.splitlines()) <= 1, stderr
     if process.returncode == 0:  # it had begun: a complete take
         assert read_sidecar(take)["complete"] is True
-    else:
-        assert process.returncode == 130, stderr
+    else:  # 130; or, on a loaded machine, killed before Python installed its handler
+        assert process.returncode in (130, -signal.SIGINT), stderr
         assert not take.exists() and not sidecar_path(take).exists()
 
 

@@ -130,9 +130,10 @@ def test_disarmed_channels_are_left_out(session: Session, tmp_path: Path) -> Non
     session.stop()
     wait_for(take)
     assert sf.info(str(take.path)).channels == 2
-    positions(take.path, channel_offsets=[0, 2])  # capture channels 1 and 3
+    assert len(positions(take.path, channel_offsets=[0, 2])) > 0.4 * RATE  # channels 1 and 3
     sidecar = read_sidecar(take.path)
     assert [c["capture_channel"] for c in sidecar["channels"]] == [1, 3]
+    assert sidecar["ended_by"] == "stop request" and sidecar["error"] is None
 
 
 def test_a_take_that_never_began_leaves_no_file(session: Session, tmp_path: Path) -> None:
