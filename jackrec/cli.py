@@ -16,7 +16,6 @@ import os
 import re
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -193,18 +192,28 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: Ctrl-C, terminate, hang-up: each asks a recording to stop cleanly.
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
 @contextlib.contextmanager
-def stop_signals(request_stop: Callable[[], None]) -> Iterator[None]:
-    """Turn Ctrl-C, SIGTERM and SIGHUP into a request to stop cleanly."""
-    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {sig: signal.getsignal(sig) for sig in signals}
-    for sig in signals:
-        signal.signal(sig, lambda signum, frame: request_stop())
+def held_stop_signals() -> Iterator[Callable[[float], bool]]:
+    """Hold the stop signals, to be taken when the main thread is ready.
+
+    Yields ``stop_requested(timeout)``, which waits up to `timeout` seconds
+    for one.  The signals are blocked before JACK's threads and the writer
+    exist, so every thread inherits the block and none is ever interrupted:
+    a signal that interrupts a request to the JACK server makes libjack fail
+    it ("JACK refused: Error connecting"), or hang.  Signals still pending
+    at the end (a second Ctrl-C while finalizing) are taken, not delivered.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
-        yield
+        yield lambda timeout: signal.sigtimedwait(STOP_SIGNALS, timeout) is not None
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        while signal.sigtimedwait(STOP_SIGNALS, 0) is not None:
+            pass
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def record_command(args: argparse.Namespace) -> int:
@@ -223,11 +232,10 @@ def record_command(args: argparse.Namespace) -> int:
     resolve_format(args.file, format_name, bits, options.channels or 1, 48000, duration)
     check_take_names(args.file)
     session = Session(options)
-    stop = threading.Event()
-    with stop_signals(stop.set):
+    with held_stop_signals() as stop_requested:
         session.open()
         try:
-            if stop.is_set():  # a signal while connecting: nothing was recorded
+            if stop_requested(0):  # a signal while connecting: nothing was recorded
                 raise JackrecError("interrupted before recording began", exit_code=130)
             rate = session.sample_rate
             file_format = resolve_format(
@@ -238,7 +246,9 @@ def record_command(args: argparse.Namespace) -> int:
                 take, duration_frames=None if duration is None else round(duration * rate)
             )
             status = StatusLine(enabled=not (args.quiet or args.json))
-            while not (stop.wait(STATUS_INTERVAL) or take.ended_by or session.shutdown.is_set()):
+            while not (
+                stop_requested(STATUS_INTERVAL) or take.ended_by or session.shutdown.is_set()
+            ):
                 peaks = [dbfs(float(p)) for p in session.meters.poll().peaks]
                 status.show(session.status(), peaks)
             status.clear()
@@ -314,13 +324,12 @@ def doctor_command(args: argparse.Namespace) -> int:
 def demo_source_command(args: argparse.Namespace) -> int:
     if not 1 <= args.channels <= 2048:
         raise UsageError("--channels must be 1 to 2048")
-    stop = threading.Event()
     with (
-        stop_signals(stop.set),
+        held_stop_signals() as stop_requested,
         SignalSource(args.channels, args.signal, name=args.name, server=args.server) as source,
     ):
         print(f"{args.signal} on {source.port_names[0]}..{source.port_names[-1]}; Ctrl-C stops")
-        while not (stop.wait(0.5) or source.shutdown.is_set()):
+        while not (stop_requested(0.5) or source.shutdown.is_set()):
             pass
     if source.server_gone is not None:
         raise JackrecError(f"{server_label(args.server)} shut down ({source.server_gone})")
