@@ -268,6 +268,12 @@ def demo_source_command(args: argparse.Namespace) -> int:
 
 
 def tui_command(args: argparse.Namespace) -> int:
+    """The console: ends, with its take finalized, however it is ended.
+
+    q, SIGINT, SIGTERM and SIGHUP (a closed terminal) end it cleanly;
+    the JACK server shutting down or the terminal going away end it with
+    an error.  A second signal while the take is being finalized waits.
+    """
     from jackrec.tui.app import ConsoleApp  # imported here: Textual is slow to import
 
     config = load_config(args)
@@ -277,17 +283,24 @@ def tui_command(args: argparse.Namespace) -> int:
     config.bits = args.bits or config.bits
     config.preroll = args.preroll if args.preroll is not None else config.preroll
     config.check("command line")
-    session = Session(session_options(args, config, preroll=config.preroll)).open()
-    try:
-        app = ConsoleApp(session, config, args.config)
-        app.run()
-    finally:
-        session.close()
-    if app.return_code:
-        raise JackrecError(
-            f"{server_label(args.server)} shut down ({session.server_gone}); the take was finalized"
-        )
-    return 0
+    options = session_options(args, config, preroll=config.preroll)
+    # Settings that cannot record are refused now, not at the first take.
+    resolve_format(Path("take"), config.format, config.bits, options.channels or 1, 48000, None)
+    stop = threading.Event()
+    with stop_signals(stop.set):
+        session = Session(options).open()
+        try:
+            app = ConsoleApp(session, config, args.config, stop_requested=stop)
+            app.run()
+        finally:
+            take = session.take
+            session.close()
+    held = f"; {take.path} holds {take.frames} frames" if take else ""
+    if session.server_gone is not None:
+        raise JackrecError(f"{server_label(args.server)} shut down ({session.server_gone}){held}")
+    if app.return_code and app.lost_terminal:  # not when it went away after a quit
+        raise JackrecError(f"the console lost its terminal: {app.lost_terminal}{held}")
+    return app.return_code or 0
 
 
 def run_command(args: argparse.Namespace) -> int:

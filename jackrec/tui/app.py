@@ -5,11 +5,18 @@ The UI thread polls the realtime core ~30 times a second with
 status, new log events and graph changes.  Nothing is pushed to it from the
 JACK or writer threads, so a slow terminal can only make the meters lag,
 never cost a frame.
+
+The console ends, always through `App.exit` and then the caller's
+`Session.close` (which finalizes the take), when the engineer quits, when
+`stop_requested` is set (the command line sets it on SIGINT, SIGTERM and
+SIGHUP), when the JACK server shuts down, and when the terminal goes away
+(`jackrec.tui.terminal`); the last two exit with status 1.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +35,7 @@ from jackrec.tui.eventlog import EventLog
 from jackrec.tui.meters import MeterBank
 from jackrec.tui.patch import PatchScreen
 from jackrec.tui.settings import SettingsScreen
+from jackrec.tui.terminal import ConsoleDriver
 from jackrec.tui.transport import TransportBar
 
 FRAME_SECONDS = 1 / 30
@@ -46,6 +54,13 @@ class ConsoleApp(App[int]):
         The settings and where to save them.
     now
         The clock for meter ballistics (tests pass a steady one).
+    stop_requested
+        Set (by a signal handler, say) to end the console.
+
+    Attributes
+    ----------
+    lost_terminal
+        How the terminal went away, if it did.
     """
 
     CSS_PATH = "jackrec.tcss"
@@ -76,8 +91,9 @@ class ConsoleApp(App[int]):
         config_path: Path | None = None,
         *,
         now: Callable[[], float] = time.monotonic,
+        stop_requested: threading.Event | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=ConsoleDriver)
         self.session = session
         self.config = config
         self.config_path = config_path
@@ -88,6 +104,8 @@ class ConsoleApp(App[int]):
         self._markers = 0
         self._takes = 0
         self._ticks = 0
+        self.stop_requested = stop_requested or threading.Event()
+        self.lost_terminal: str | None = None
 
     def compose(self) -> ComposeResult:
         yield TransportBar(id="transport")
@@ -116,7 +134,16 @@ class ConsoleApp(App[int]):
         if self._ticks % 3 == 0:  # 10 Hz is plenty for text
             self._refresh_status()
         if session.shutdown.is_set():
-            self.exit(1)  # the command line says why
+            self.exit(return_code=1)  # the command line says why
+        elif self.stop_requested.is_set():
+            self.exit()  # SIGHUP, for one, comes with the terminal going away
+        elif self.lost_terminal:
+            self.exit(return_code=1)
+
+    def terminal_lost(self, reason: str) -> None:
+        """The terminal went away (the driver's threads call this; `tick` ends the console)."""
+        if self.lost_terminal is None:
+            self.lost_terminal = reason
 
     def _refresh_status(self) -> None:
         session = self.session
