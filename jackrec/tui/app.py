@@ -29,7 +29,7 @@ from jackrec.config import Config
 from jackrec.errors import JackrecError
 from jackrec.session import Session
 from jackrec.take import Take
-from jackrec.takefile import BYTES_PER_SAMPLE, FORMATS, resolve_format, sample_subtype
+from jackrec.takefile import BYTES_PER_SAMPLE, FORMATS, FileFormat, resolve_format, sample_subtype
 from jackrec.tui.dialogs import ConfirmQuit, HelpScreen
 from jackrec.tui.eventlog import EventLog
 from jackrec.tui.meters import MeterBank
@@ -51,7 +51,8 @@ class ConsoleApp(App[int]):
         An open session; the caller closes it after the app exits, which
         finalizes any take still recording.
     config, config_path
-        The settings and where to save them.
+        The settings in effect (the command line's over the file's), and
+        the file the settings screen saves to.
     now
         The clock for meter ballistics (tests pass a steady one).
     stop_requested
@@ -248,7 +249,7 @@ class ConsoleApp(App[int]):
             if config is not None:
                 self.config = config
 
-        self.push_screen(SettingsScreen(self.config, self.config_path), saved)
+        self.push_screen(SettingsScreen(self.config, self.config_path, self._file_format), saved)
 
     def action_toggle_log(self) -> None:
         self.log_view.display = not self.log_view.display
@@ -270,17 +271,34 @@ class ConsoleApp(App[int]):
     # ---- takes ----
 
     def _new_take(self) -> Take:
-        """Create the next take's file from the settings."""
-        config, session = self.config, self.session
+        """Create the next take's file from the settings.
+
+        The take number is used up only when the file is created.
+        """
+        config = self.config
         directory = config.recordings
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise JackrecError(f"cannot create {directory}: {error.strerror}") from None
-        self._takes += 1
-        while (path := directory / config.take_name(self._takes, dt.datetime.now())).exists():
-            self._takes += 1
-        file_format = resolve_format(
-            path, config.format, config.bits, sum(session.armed), session.sample_rate, None
+        number = self._takes + 1
+        while (path := directory / config.take_name(number, dt.datetime.now())).exists():
+            number += 1
+        take = self.session.new_take(path, self._file_format(config))
+        self._takes = number
+        return take
+
+    def _file_format(self, config: Config) -> FileFormat:
+        """The file format of a take begun now under `config`.
+
+        Raises
+        ------
+        UsageError
+            When the settings cannot record it (FLAC with 32-bit samples,
+            more channels armed than the format holds).
+        """
+        armed = max(1, sum(self.session.armed))
+        # The format is named, so the file name does not matter.
+        return resolve_format(
+            Path("take"), config.format, config.bits, armed, self.session.sample_rate, None
         )
-        return session.new_take(path, file_format)
