@@ -30,7 +30,7 @@ from jackrec.errors import JackrecError
 from jackrec.session import Session
 from jackrec.take import Take
 from jackrec.takefile import BYTES_PER_SAMPLE, FORMATS, FileFormat, resolve_format, sample_subtype
-from jackrec.tui.dialogs import ConfirmQuit, HelpScreen
+from jackrec.tui.dialogs import ArmChannels, ConfirmQuit, HelpScreen
 from jackrec.tui.eventlog import EventLog
 from jackrec.tui.meters import MeterBank
 from jackrec.tui.patch import PatchScreen
@@ -76,6 +76,7 @@ class ConsoleApp(App[int]):
         Binding("c", "clear_clips", "Clear clips"),
         Binding("t", "patch", "Patch"),
         Binding("s", "settings", "Settings"),
+        Binding("i", "arm_channels", "Arm channels", show=False),
         Binding("l", "toggle_log", "Log", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -234,10 +235,21 @@ class ConsoleApp(App[int]):
         self.meters.ballistics.clear_clips()
 
     def action_toggle_channel(self, channel: int) -> None:
+        if channel < self.session.channels:
+            armed = list(self.session.armed)
+            armed[channel] = not armed[channel]
+            self._arm_channels(armed)
+
+    def action_arm_channels(self) -> None:
+        def chosen(armed: list[bool] | None) -> None:
+            if armed is not None:
+                self._arm_channels(armed)
+
+        self.push_screen(ArmChannels(list(self.session.armed)), chosen)
+
+    def _arm_channels(self, armed: list[bool]) -> None:
         session = self.session
-        if channel >= session.channels:
-            return
-        session.armed[channel] = not session.armed[channel]
+        session.armed[:] = armed
         if session.state in ("recording", "paused"):
             self.notify("channel arming applies from the next take")
 

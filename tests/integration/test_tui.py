@@ -23,11 +23,11 @@ from textual.widgets import Input, Label, Select
 from jackrec import config as config_module
 from jackrec import counter
 from jackrec.config import Config
-from jackrec.session import Session
+from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from jackrec.tui.app import ConsoleApp
-from jackrec.tui.dialogs import ConfirmQuit, HelpScreen
+from jackrec.tui.dialogs import ArmChannels, ConfirmQuit, HelpScreen
 from jackrec.tui.patch import PatchScreen
 from jackrec.tui.settings import SettingsScreen
 from tests.conftest import open_session, run_jackrec
@@ -294,6 +294,55 @@ def test_a_take_that_fails_uses_no_take_number(
 
     run(session, config, scenario, tmp_path)
     assert [take.name for take in takes(config)] == ["take001.wav"]
+
+
+@pytest.fixture
+def wide_session(generator: SourceProcess) -> Iterator[Session]:
+    """24 channels: more than the number keys reach."""
+    session = Session(
+        SessionOptions(
+            ports=tuple(generator.port_names[:24]),
+            server=generator.server,
+            client_name="jackrec-tui-wide",
+        )
+    ).open()
+    yield session
+    session.close()
+
+
+def test_any_channels_can_be_armed_by_list(
+    wide_session: Session, config: Config, tmp_path: Path
+) -> None:
+    session = wide_session
+
+    async def arm(pilot: Pilot[Any], app: ConsoleApp, text: str) -> ArmChannels:
+        await pilot.press("i")
+        dialog = app.screen
+        assert isinstance(dialog, ArmChannels)
+        dialog.query_one(Input).value = text
+        await pilot.press("enter")
+        return dialog
+
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await arm(pilot, app, "none")
+        assert not any(session.armed)
+        await arm(pilot, app, "all")
+        assert all(session.armed)
+        dialog = await arm(pilot, app, "3, 30")
+        assert app.screen is dialog  # refused, saying why
+        assert "not within channels 1 to 24" in str(dialog.query_one("#arm-problem").render())
+        await pilot.press("escape")
+        assert all(session.armed)
+        await arm(pilot, app, "2, 17-18 24")
+        assert [i + 1 for i, armed in enumerate(session.armed) if armed] == [2, 17, 18, 24]
+        await pilot.press("i")
+        assert app.screen.query_one(Input).value == "2, 17-18, 24"  # what is armed now
+        await pilot.press("escape")
+        await record_a_take(pilot, session, 0.3)
+
+    run(session, config, scenario, tmp_path)
+    (take,) = takes(config)
+    assert [c["capture_channel"] for c in read_sidecar(take)["channels"]] == [2, 17, 18, 24]
 
 
 def test_quit_while_recording_asks_and_the_take_is_finalized(
