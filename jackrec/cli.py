@@ -349,6 +349,12 @@ def repair_command(args: argparse.Namespace) -> int:
 
 
 def tui_command(args: argparse.Namespace) -> int:
+    """The console: ends, with its take finalized, however it is ended.
+
+    q, SIGINT, SIGTERM and SIGHUP (a closed terminal) end it cleanly;
+    the JACK server shutting down or the terminal going away end it with
+    an error.  A second signal while the take is being finalized waits.
+    """
     from jackrec.tui.app import ConsoleApp  # imported here: Textual is slow to import
 
     config = load_config(args)
@@ -358,17 +364,23 @@ def tui_command(args: argparse.Namespace) -> int:
     config.bits = args.bits or config.bits
     config.preroll = args.preroll if args.preroll is not None else config.preroll
     config.check("command line")
-    session = Session(session_options(args, config, preroll=config.preroll)).open()
-    try:
-        app = ConsoleApp(session, config, args.config)
-        app.run()
-    finally:
-        session.close()
-    if app.return_code:
-        raise JackrecError(
-            f"{server_label(args.server)} shut down ({session.server_gone}); the take was finalized"
-        )
-    return 0
+    options = session_options(args, config, preroll=config.preroll)
+    # Settings that cannot record are refused now, not at the first take.
+    resolve_format(Path("take"), config.format, config.bits, options.channels or 1, 48000, None)
+    with held_stop_signals() as stop_requested:
+        session = Session(options).open()
+        try:
+            app = ConsoleApp(session, config, args.config, stop_requested=lambda: stop_requested(0))
+            app.run()
+        finally:
+            take = session.take
+            session.close()
+    held = f"; {take.path} holds {take.frames} frames" if take else ""
+    if session.server_gone is not None:
+        raise JackrecError(f"{server_label(args.server)} shut down ({session.server_gone}){held}")
+    if app.return_code and app.lost_terminal:  # not when it went away after a quit
+        raise JackrecError(f"the console lost its terminal: {app.lost_terminal}{held}")
+    return app.return_code or 0
 
 
 #: The demo's private servers.  Fixed names, never one per run: JACK's
@@ -393,6 +405,7 @@ def run_command(args: argparse.Namespace) -> int:
     channels = args.channels or 8
     with (
         DummyServer(demo_server_name()) as server,
+        held_stop_signals(),  # before the source's JACK threads exist, so they inherit it
         SignalSource(channels, "sine", server=server.name) as source,
     ):
         args.server, args.channels = server.name, channels

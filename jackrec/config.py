@@ -109,23 +109,24 @@ def load(path: Path | None = None) -> Config:
         When the file is missing (if named), unreadable, not TOML, or holds
         a bad setting.
     """
-    explicit = path is not None
+    if path is not None and not path.exists():
+        raise UsageError(f"config file {path} does not exist (an empty file gives the defaults)")
     path = path or default_path()
+    return from_dict(_read(path), str(path))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The file's table as it stands (empty when there is no file)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        if explicit:
-            raise UsageError(
-                f"config file {path} does not exist (an empty file gives the defaults)"
-            ) from None
-        return Config()
+        return {}
     except OSError as error:
         raise UsageError(f"cannot read config file {path}: {error.strerror}") from None
     except UnicodeDecodeError as error:
         raise UsageError(f"cannot read config file {path}: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"config file {path}: {error}") from None
-    return from_dict(data, str(path))
 
 
 def from_dict(data: dict[str, Any], where: str) -> Config:
@@ -160,11 +161,26 @@ def _typed(key: str, value: object, where: str) -> Any:
     return value
 
 
-def save(config: Config, path: Path | None = None) -> Path:
-    """Write the settings (atomically); returns the path."""
+def save(changes: dict[str, Any], path: Path | None = None) -> Path:
+    """Write `changes` into the settings file (atomically); returns the path.
+
+    Only the keys in `changes` are written (a value of None removes its
+    key); every other key keeps what the file had, so settings given on a
+    command line never find their way into the file.
+
+    Raises
+    ------
+    UsageError
+        When the file cannot be read, or the result would not load.
+    """
     path = path or default_path()
-    config.check(str(path))
-    data = {k: v for k, v in dataclasses.asdict(config).items() if v is not None}
+    data = _read(path)
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    from_dict(data, str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(tomli_w.dumps(data), encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -25,16 +26,32 @@ def test_a_named_file_must_exist(tmp_path: Path) -> None:
 
 def test_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "config.toml"
-    settings = config.Config(
-        format="w64",
-        bits="24",
-        channels=8,
-        ports=["system:*"],
-        preroll=3,
-        trigger=-24.5,
-    )
-    config.save(settings, path)
-    assert config.load(path) == settings
+    changes = {
+        "format": "w64",
+        "bits": "24",
+        "channels": 8,
+        "ports": ["system:*"],
+        "trigger": -24.5,
+    }
+    config.save(changes, path)
+    assert config.load(path) == config.Config(**changes)  # type: ignore[arg-type]
+
+
+def test_saving_writes_only_the_changes(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('format = "flac"\nbits = "16"\ntrigger = -20.0\n')
+    config.save({"template": "mix{n}", "bits": "24", "trigger": None}, path)
+    assert tomllib.loads(path.read_text()) == {
+        "format": "flac", "bits": "24", "template": "mix{n}"
+    }  # fmt: skip
+
+
+def test_saving_refuses_what_would_not_load(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('format = "flac"\n')
+    with pytest.raises(UsageError, match="preroll must be 0 to 600"):
+        config.save({"preroll": -1.0}, path)
+    assert path.read_text() == 'format = "flac"\n'
 
 
 @pytest.mark.parametrize(

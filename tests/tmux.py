@@ -37,7 +37,16 @@ class Tmux:
         self("send-keys", "-t", "console", key)
 
     def screen(self) -> str:
-        return self("capture-pane", "-p", "-t", "console")
+        """What the pane shows, with lines the terminal wrapped joined."""
+        return self("capture-pane", "-p", "-J", "-t", "console")
+
+    def pane_pid(self) -> int:
+        """The PID of the pane's shell (the program runs as its child)."""
+        return int(self("display-message", "-p", "-t", "console", "#{pane_pid}"))
+
+    def close(self) -> None:
+        """Close the pane's terminal, as closing a window or losing ssh does (SIGHUP)."""
+        self("kill-session", "-t", "console")
 
     def wait_for(self, text: str, timeout: float = 20.0) -> str:
         deadline = time.monotonic() + timeout

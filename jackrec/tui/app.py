@@ -5,6 +5,12 @@ The UI thread polls the realtime core ~30 times a second with
 status, new log events and graph changes.  Nothing is pushed to it from the
 JACK or writer threads, so a slow terminal can only make the meters lag,
 never cost a frame.
+
+The console ends, always through `App.exit` and then the caller's
+`Session.close` (which finalizes the take), when the engineer quits, when
+`stop_requested` says so (the command line's answer: a SIGINT, SIGTERM or
+SIGHUP came), when the JACK server shuts down, and when the terminal goes away
+(`jackrec.tui.terminal`); the last two exit with status 1.
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ from jackrec.config import Config
 from jackrec.errors import JackrecError
 from jackrec.session import Session
 from jackrec.take import Take
-from jackrec.takefile import BYTES_PER_SAMPLE, FORMATS, resolve_format, sample_subtype
-from jackrec.tui.dialogs import ConfirmQuit, HelpScreen
+from jackrec.takefile import BYTES_PER_SAMPLE, FORMATS, FileFormat, resolve_format, sample_subtype
+from jackrec.tui.dialogs import ArmChannels, ConfirmQuit, HelpScreen
 from jackrec.tui.eventlog import EventLog
 from jackrec.tui.meters import MeterBank
 from jackrec.tui.patch import PatchScreen
 from jackrec.tui.settings import SettingsScreen
+from jackrec.tui.terminal import ConsoleDriver
 from jackrec.tui.transport import TransportBar
 
 FRAME_SECONDS = 1 / 30
@@ -43,9 +50,17 @@ class ConsoleApp(App[int]):
         An open session; the caller closes it after the app exits, which
         finalizes any take still recording.
     config, config_path
-        The settings and where to save them.
+        The settings in effect (the command line's over the file's), and
+        the file the settings screen saves to.
     now
         The clock for meter ballistics (tests pass a steady one).
+    stop_requested
+        Asked at every tick whether to end the console (a signal came).
+
+    Attributes
+    ----------
+    lost_terminal
+        How the terminal went away, if it did.
     """
 
     CSS_PATH = "jackrec.tcss"
@@ -60,6 +75,7 @@ class ConsoleApp(App[int]):
         Binding("c", "clear_clips", "Clear clips"),
         Binding("t", "patch", "Patch"),
         Binding("s", "settings", "Settings"),
+        Binding("i", "arm_channels", "Arm channels", show=False),
         Binding("l", "toggle_log", "Log", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -76,8 +92,9 @@ class ConsoleApp(App[int]):
         config_path: Path | None = None,
         *,
         now: Callable[[], float] = time.monotonic,
+        stop_requested: Callable[[], bool] = lambda: False,
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=ConsoleDriver)
         self.session = session
         self.config = config
         self.config_path = config_path
@@ -88,6 +105,8 @@ class ConsoleApp(App[int]):
         self._markers = 0
         self._takes = 0
         self._ticks = 0
+        self.stop_requested = stop_requested
+        self.lost_terminal: str | None = None
 
     def compose(self) -> ComposeResult:
         yield TransportBar(id="transport")
@@ -116,7 +135,16 @@ class ConsoleApp(App[int]):
         if self._ticks % 3 == 0:  # 10 Hz is plenty for text
             self._refresh_status()
         if session.shutdown.is_set():
-            self.exit(1)  # the command line says why
+            self.exit(return_code=1)  # the command line says why
+        elif self.stop_requested():
+            self.exit()  # SIGHUP, for one, comes with the terminal going away
+        elif self.lost_terminal:
+            self.exit(return_code=1)
+
+    def terminal_lost(self, reason: str) -> None:
+        """The terminal went away (the driver's threads call this; `tick` ends the console)."""
+        if self.lost_terminal is None:
+            self.lost_terminal = reason
 
     def _refresh_status(self) -> None:
         session = self.session
@@ -206,10 +234,21 @@ class ConsoleApp(App[int]):
         self.meters.ballistics.clear_clips()
 
     def action_toggle_channel(self, channel: int) -> None:
+        if channel < self.session.channels:
+            armed = list(self.session.armed)
+            armed[channel] = not armed[channel]
+            self._arm_channels(armed)
+
+    def action_arm_channels(self) -> None:
+        def chosen(armed: list[bool] | None) -> None:
+            if armed is not None:
+                self._arm_channels(armed)
+
+        self.push_screen(ArmChannels(list(self.session.armed)), chosen)
+
+    def _arm_channels(self, armed: list[bool]) -> None:
         session = self.session
-        if channel >= session.channels:
-            return
-        session.armed[channel] = not session.armed[channel]
+        session.armed[:] = armed
         if session.state in ("recording", "paused"):
             self.notify("channel arming applies from the next take")
 
@@ -221,7 +260,7 @@ class ConsoleApp(App[int]):
             if config is not None:
                 self.config = config
 
-        self.push_screen(SettingsScreen(self.config, self.config_path), saved)
+        self.push_screen(SettingsScreen(self.config, self.config_path, self._file_format), saved)
 
     def action_toggle_log(self) -> None:
         self.log_view.display = not self.log_view.display
@@ -243,17 +282,34 @@ class ConsoleApp(App[int]):
     # ---- takes ----
 
     def _new_take(self) -> Take:
-        """Create the next take's file from the settings."""
-        config, session = self.config, self.session
+        """Create the next take's file from the settings.
+
+        The take number is used up only when the file is created.
+        """
+        config = self.config
         directory = config.recordings
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise JackrecError(f"cannot create {directory}: {error.strerror}") from None
-        self._takes += 1
-        while (path := directory / config.take_name(self._takes, dt.datetime.now())).exists():
-            self._takes += 1
-        file_format = resolve_format(
-            path, config.format, config.bits, sum(session.armed), session.sample_rate, None
+        number = self._takes + 1
+        while (path := directory / config.take_name(number, dt.datetime.now())).exists():
+            number += 1
+        take = self.session.new_take(path, self._file_format(config))
+        self._takes = number
+        return take
+
+    def _file_format(self, config: Config) -> FileFormat:
+        """The file format of a take begun now under `config`.
+
+        Raises
+        ------
+        UsageError
+            When the settings cannot record it (FLAC with 32-bit samples,
+            more channels armed than the format holds).
+        """
+        armed = max(1, sum(self.session.armed))
+        # The format is named, so the file name does not matter.
+        return resolve_format(
+            Path("take"), config.format, config.bits, armed, self.session.sample_rate, None
         )
-        return session.new_take(path, file_format)

@@ -3,12 +3,19 @@
 Saved to the config file that ``jackrec record`` reads too.  Format, bits,
 directory, template, pre-roll and trigger apply from the next take (or the
 next arming); channels, ports and buffer size from the next session.
+
+The screen shows the settings in effect (the command line's over the
+file's) and saves only the ones the engineer changed, so a ``--dir`` given
+for one session never becomes the file's.  Settings that cannot record (FLAC
+with 32-bit samples, say) are refused with the reason, and nothing is saved.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,24 +28,51 @@ from jackrec.config import BITS, Config
 from jackrec.errors import UsageError
 from jackrec.takefile import FORMATS
 
+#: Each field's setting from the field's value (a blank optional field: None).
+SETTINGS: dict[str, Callable[[Any], Any]] = {
+    "format": str,
+    "bits": lambda value: None if value == "default" else str(value),
+    "directory": str.strip,
+    "template": str.strip,
+    "preroll": lambda text: float(text.strip() or 0),
+    "trigger": lambda text: float(text) if text.strip() else None,
+    "channels": lambda text: int(text) if text.strip() else None,
+    "ports": str.split,
+    "buffer": lambda text: float(text.strip() or 0),
+}
+
 
 class SettingsScreen(ModalScreen[Config | None]):
-    """Edit the settings; dismisses with the saved `Config`, or None."""
+    """Edit the settings; dismisses with the `Config` now in effect, or None.
+
+    Parameters
+    ----------
+    config
+        The settings in effect.
+    path
+        The settings file (None: the default one).
+    file_format
+        Raises `UsageError` when a take could not be recorded under a config.
+    """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Save"),
     ]
 
-    def __init__(self, config: Config, path: Path | None) -> None:
+    def __init__(
+        self, config: Config, path: Path | None, file_format: Callable[[Config], object]
+    ) -> None:
         super().__init__()
         self.config = config
         self.path = path
+        self.file_format = file_format
 
     def compose(self) -> ComposeResult:
         c = self.config
         with VerticalScroll(id="settings"):
             yield Label("Settings (saved to the config file; ctrl+s saves, escape cancels)")
+            yield Label(id="settings-problem")
             with Grid(id="settings-grid"):
                 yield Label("format")
                 yield Select(
@@ -84,27 +118,30 @@ class SettingsScreen(ModalScreen[Config | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    def action_save(self) -> None:
-        def text(widget_id: str) -> str:
-            return self.query_one(f"#{widget_id}", Input).value.strip()
+    def on_mount(self) -> None:
+        self.problem = self.query_one("#settings-problem", Label)
+        self.problem.display = False
+        self.shown = self.values()
 
-        bits = self.query_one("#bits", Select).value
+    def values(self) -> dict[str, Any]:
+        """Each setting's field, as it reads now."""
+        fields = {key: self.query_one(f"#{key}") for key in SETTINGS}
+        return {
+            key: field.value for key, field in fields.items() if isinstance(field, Input | Select)
+        }
+
+    def action_save(self) -> None:
+        changed = {key: value for key, value in self.values().items() if value != self.shown[key]}
         try:
-            config = dataclasses.replace(
-                self.config,
-                format=str(self.query_one("#format", Select).value),
-                bits=None if bits == "default" else str(bits),
-                directory=text("directory"),
-                template=text("template"),
-                preroll=float(text("preroll") or 0),
-                trigger=float(text("trigger")) if text("trigger") else None,
-                channels=int(text("channels")) if text("channels") else None,
-                ports=text("ports").split(),
-                buffer=float(text("buffer") or 0),
-            )
-            path = config_module.save(config, self.path)
+            changes = {key: SETTINGS[key](value) for key, value in changed.items()}
+            config = dataclasses.replace(self.config, **changes)
+            config.check("settings")
+            self.file_format(config)
+            path = config_module.save(changes, self.path) if changes else None
         except (ValueError, UsageError, OSError) as error:
-            self.notify(str(error), severity="error")
+            self.problem.update(f"Not saved: {error}")
+            self.problem.display = True
+            self.problem.scroll_visible()
             return
-        self.notify(f"saved to {path}")
+        self.notify(f"saved to {path}" if path else "nothing changed")
         self.dismiss(config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import tomllib
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,18 +18,19 @@ import numpy as np
 import pytest
 import soundfile as sf
 from textual.pilot import Pilot
-from textual.widgets import Input, Label
+from textual.widgets import Input, Label, Select
 
+from jackrec import config as config_module
 from jackrec import counter
 from jackrec.config import Config
-from jackrec.session import Session
+from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from jackrec.tui.app import ConsoleApp
-from jackrec.tui.dialogs import ConfirmQuit, HelpScreen
+from jackrec.tui.dialogs import ArmChannels, ConfirmQuit, HelpScreen
 from jackrec.tui.patch import PatchScreen
 from jackrec.tui.settings import SettingsScreen
-from tests.conftest import open_session
+from tests.conftest import open_session, run_jackrec
 
 Scenario = Callable[[Pilot[Any], ConsoleApp], Awaitable[None]]
 
@@ -70,15 +72,20 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: 
     raise AssertionError("condition not reached")
 
 
+async def record_a_take(pilot: Pilot[Any], session: Session, seconds: float) -> None:
+    """Press r, record `seconds`, press r again."""
+    await pilot.press("r")
+    await wait_until(pilot, lambda: session.state == "recording")
+    await pilot.pause(seconds)
+    await pilot.press("r")
+    await wait_until(pilot, lambda: session.state == "stopped")
+
+
 def test_record_and_stop_make_a_gapless_take(
     session: Session, config: Config, tmp_path: Path
 ) -> None:
     async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
-        await pilot.press("r")
-        await wait_until(pilot, lambda: session.state == "recording")
-        await pilot.pause(1.0)
-        await pilot.press("r")
-        await wait_until(pilot, lambda: session.state == "stopped")
+        await record_a_take(pilot, session, 1.0)
 
     run(session, config, scenario, tmp_path)
     (take,) = takes(config)
@@ -224,6 +231,118 @@ def test_settings_are_saved(session: Session, config: Config, tmp_path: Path) ->
     run(session, config, scenario, tmp_path)
     saved = (tmp_path / "config.toml").read_text()
     assert 'template = "mix{n}"' in saved
+
+
+def test_settings_that_cannot_record_are_not_saved(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("s")
+        app.screen.query_one("#format", Select).value = "flac"
+        app.screen.query_one("#bits", Select).value = "32"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, SettingsScreen)  # still open, saying why
+        problem = str(app.screen.query_one("#settings-problem", Label).render())
+        assert "Not saved: flac cannot hold 32-bit samples" in problem
+        await pilot.press("escape")
+
+    app = run(session, config, scenario, tmp_path)
+    assert app.config == config
+    assert not (tmp_path / "config.toml").exists()
+
+
+def test_settings_save_only_what_was_changed(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    """The command line's --dir is in effect, but never saved."""
+    path = tmp_path / "config.toml"
+    path.write_text('template = "file{n}"\nbits = "24"\n')
+    in_effect = dataclasses.replace(config_module.load(path), directory=str(tmp_path / "cli"))
+
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("s")
+        app.screen.query_one("#template", Input).value = "mix{n}"
+        app.screen.query_one("#trigger", Input).value = "-20"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.config.template == "mix{n}")
+
+    app = run(session, in_effect, scenario, tmp_path)  # saving to `path`
+    assert tomllib.loads(path.read_text()) == {"template": "mix{n}", "bits": "24", "trigger": -20.0}
+    assert app.config.directory == str(tmp_path / "cli")  # still in effect for this session
+
+
+def test_a_command_line_that_cannot_record_is_refused_at_once(tmp_path: Path) -> None:
+    settings = tmp_path / "config.toml"
+    settings.touch()
+    result = run_jackrec(["--config", str(settings), "tui", "--format", "flac", "--bits", "32"])
+    assert result.returncode == 2
+    assert (
+        result.stderr == "jackrec: error: flac cannot hold 32-bit samples (try --bits 16 or 24)\n"
+    )
+
+
+def test_a_take_that_fails_uses_no_take_number(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("1", "2", "3", "4", "r")  # nothing armed: no take
+        await pilot.pause(0.2)
+        assert session.state == "stopped"
+        await pilot.press("1")
+        await record_a_take(pilot, session, 0.3)
+
+    run(session, config, scenario, tmp_path)
+    assert [take.name for take in takes(config)] == ["take001.wav"]
+
+
+@pytest.fixture
+def wide_session(generator: SourceProcess) -> Iterator[Session]:
+    """24 channels: more than the number keys reach."""
+    session = Session(
+        SessionOptions(
+            ports=tuple(generator.port_names[:24]),
+            server=generator.server,
+            client_name="jackrec-tui-wide",
+        )
+    ).open()
+    yield session
+    session.close()
+
+
+def test_any_channels_can_be_armed_by_list(
+    wide_session: Session, config: Config, tmp_path: Path
+) -> None:
+    session = wide_session
+
+    async def arm(pilot: Pilot[Any], app: ConsoleApp, text: str) -> ArmChannels:
+        await pilot.press("i")
+        dialog = app.screen
+        assert isinstance(dialog, ArmChannels)
+        dialog.query_one(Input).value = text
+        await pilot.press("enter")
+        return dialog
+
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await arm(pilot, app, "none")
+        assert not any(session.armed)
+        await arm(pilot, app, "all")
+        assert all(session.armed)
+        dialog = await arm(pilot, app, "3, 30")
+        assert app.screen is dialog  # refused, saying why
+        assert "not within channels 1 to 24" in str(dialog.query_one("#arm-problem").render())
+        await pilot.press("escape")
+        assert all(session.armed)
+        await arm(pilot, app, "2, 17-18 24")
+        assert [i + 1 for i, armed in enumerate(session.armed) if armed] == [2, 17, 18, 24]
+        await pilot.press("i")
+        assert app.screen.query_one(Input).value == "2, 17-18, 24"  # what is armed now
+        await pilot.press("escape")
+        await record_a_take(pilot, session, 0.3)
+
+    run(session, config, scenario, tmp_path)
+    (take,) = takes(config)
+    assert [c["capture_channel"] for c in read_sidecar(take)["channels"]] == [2, 17, 18, 24]
 
 
 def test_quit_while_recording_asks_and_the_take_is_finalized(
