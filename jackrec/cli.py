@@ -8,7 +8,6 @@ non-zero exit status: 2 for bad usage, 1 for everything else.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import math
@@ -16,11 +15,11 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from jackrec import __version__
+from jackrec import __version__, signals
 from jackrec import config as config_module
 from jackrec.config import Config
 from jackrec.doctor import diagnose, report
@@ -192,30 +191,6 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-#: Ctrl-C, terminate, hang-up: each asks a recording to stop cleanly.
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-
-
-@contextlib.contextmanager
-def held_stop_signals() -> Iterator[Callable[[float], bool]]:
-    """Hold the stop signals, to be taken when the main thread is ready.
-
-    Yields ``stop_requested(timeout)``, which waits up to `timeout` seconds
-    for one.  The signals are blocked before JACK's threads and the writer
-    exist, so every thread inherits the block and none is ever interrupted:
-    a signal that interrupts a request to the JACK server makes libjack fail
-    it ("JACK refused: Error connecting"), or hang.  Signals still pending
-    at the end (a second Ctrl-C while finalizing) are taken, not delivered.
-    """
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
-        yield lambda timeout: signal.sigtimedwait(STOP_SIGNALS, timeout) is not None
-    finally:
-        while signal.sigtimedwait(STOP_SIGNALS, 0) is not None:
-            pass
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
 def record_command(args: argparse.Namespace) -> int:
     config = load_config(args)
     duration = args.duration
@@ -232,7 +207,7 @@ def record_command(args: argparse.Namespace) -> int:
     resolve_format(args.file, format_name, bits, options.channels or 1, 48000, duration)
     check_take_names(args.file)
     session = Session(options)
-    with held_stop_signals() as stop_requested:
+    with signals.taken() as stop_requested:
         session.open()
         try:
             if stop_requested(0):  # a signal while connecting: nothing was recorded
@@ -325,7 +300,7 @@ def demo_source_command(args: argparse.Namespace) -> int:
     if not 1 <= args.channels <= 2048:
         raise UsageError("--channels must be 1 to 2048")
     with (
-        held_stop_signals() as stop_requested,
+        signals.taken() as stop_requested,
         SignalSource(args.channels, args.signal, name=args.name, server=args.server) as source,
     ):
         print(f"{args.signal} on {source.port_names[0]}..{source.port_names[-1]}; Ctrl-C stops")
@@ -367,7 +342,7 @@ def tui_command(args: argparse.Namespace) -> int:
     options = session_options(args, config, preroll=config.preroll)
     # Settings that cannot record are refused now, not at the first take.
     resolve_format(Path("take"), config.format, config.bits, options.channels or 1, 48000, None)
-    with held_stop_signals() as stop_requested:
+    with signals.taken() as stop_requested:
         session = Session(options).open()
         try:
             app = ConsoleApp(session, config, args.config, stop_requested=lambda: stop_requested(0))
@@ -405,7 +380,7 @@ def run_command(args: argparse.Namespace) -> int:
     channels = args.channels or 8
     with (
         DummyServer(demo_server_name()) as server,
-        held_stop_signals(),  # before the source's JACK threads exist, so they inherit it
+        signals.taken(),  # before the source's JACK threads exist, so they inherit it
         SignalSource(channels, "sine", server=server.name) as source,
     ):
         args.server, args.channels = server.name, channels
@@ -424,6 +399,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+#: Commands that take the stop signals themselves, to end cleanly.
+TAKE_STOP_SIGNALS = {"record", "demo-source", "tui", "run"}
+
+
 class OneLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """``jackrec: warning: ...`` on stderr, clearing a status line first."""
 
@@ -439,13 +418,15 @@ class OneLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, handlers=[OneLineHandler()], force=True)
-    # Outside a recording (which stops cleanly on it), SIGTERM unwinds like
-    # Ctrl-C, so a demo server or source started here is stopped, not orphaned.
+    # Where the stop signals are delivered (see jackrec.signals), SIGTERM
+    # unwinds like Ctrl-C.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         args = build_parser().parse_args(argv)
         if args.verbose:
             logging.getLogger().setLevel(logging.DEBUG)
+        if args.command not in TAKE_STOP_SIGNALS:
+            signals.release()
         return COMMANDS[args.command](args)
     except JackrecError as error:
         print(f"jackrec: error: {error}", file=sys.stderr)
