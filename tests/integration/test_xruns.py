@@ -22,36 +22,43 @@ from tests.conftest import (
 
 
 def test_every_xrun_is_in_the_sidecar(tmp_path: Path) -> None:
-    """A source stopped for a moment misses its cycles: JACK reports xruns.
+    """A client stopped for a moment misses its cycles: JACK reports xruns.
 
     The server runs asynchronously (JACK's default), where a client late for
-    its cycle is an xrun for every client.
+    its cycle is an xrun for every client.  The late client is not the one
+    recorded: a source that stalls also stalls the clients behind it in the
+    graph (at times for good, in JACK 1.9.21), and the take would stop.
+    Each stall is a client of its own: JACK may drop a client that stalled.
     """
     take = tmp_path / "xruns.wav"
     with DummyServer(server_name("xruns"), rate=RATE, period=PERIOD) as server:
-        generator = start_generator(server.name, 2, "late-counter")
+        generator = start_generator(server.name, 2, "xrun-counter")
+        stallers = [start_generator(server.name, 1, f"stalling-{n}") for n in range(3)]
         recorder = subprocess.Popen(
             jackrec_command(
-                "record", "--server", server.name, "-p", "late-counter:*", "--json", str(take)
+                "record", "--server", server.name, "-p", "xrun-counter:*", "--json", str(take)
             ),
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:
             let_it_record(take, 0.5)
-            assert generator.process is not None
-            for _ in range(3):
-                generator.process.send_signal(signal.SIGSTOP)
+            for stalling in stallers:
+                assert stalling.process is not None
+                stalling.process.send_signal(signal.SIGSTOP)
                 time.sleep(0.1)
-                generator.process.send_signal(signal.SIGCONT)
+                stalling.process.send_signal(signal.SIGCONT)
                 time.sleep(0.4)
             recorder.send_signal(signal.SIGINT)
             stdout, _ = recorder.communicate(timeout=20)
         finally:
             stop_process(recorder)
+            for stalling in stallers:
+                stalling.stop()
             generator.stop()
     summary, sidecar = json.loads(stdout), read_sidecar(take)
     xruns = sidecar["xruns"]
     assert 3 <= len(xruns) <= summary["xruns"]  # the session may have seen more, idle
     frames = [xrun["file_frame"] for xrun in xruns]
     assert frames == sorted(frames) and 0.4 * RATE < frames[0] < frames[-1] < sidecar["frames"]
+    assert frames[-1] - frames[0] > 0.8 * RATE  # three stalls, half a second apart
     assert all(xrun["delay_us"] >= 0 for xrun in xruns)
