@@ -63,6 +63,15 @@ def frames_between(earlier: int, later: int) -> int:
     return (later - earlier + FRAME_TIME_WRAP // 2) % FRAME_TIME_WRAP - FRAME_TIME_WRAP // 2
 
 
+def unix_time_of(jack_frame: int, frame_now: int, now: float, sample_rate: int) -> float:
+    """The Unix time of JACK frame time `jack_frame`.
+
+    `frame_now` is JACK's frame time at Unix time `now`; either may lie on
+    the other side of a wrap.
+    """
+    return now - frames_between(jack_frame, frame_now) / sample_rate
+
+
 @dataclass(frozen=True)
 class SessionOptions:
     """How to connect to JACK and how much to buffer.
@@ -451,7 +460,7 @@ class Session:
         jack_frame = (stats.first_jack_frame + stream_frame) % FRAME_TIME_WRAP
         client = self.client
         now, frame_now = time.time(), client.frame_time
-        return jack_frame, now - frames_between(jack_frame, frame_now) / client.samplerate
+        return jack_frame, unix_time_of(jack_frame, frame_now, now, client.samplerate)
 
     # ---- notifications (JACK's notification thread, the writer thread) ----
 
