@@ -146,7 +146,7 @@ def resolve_format(
     subtype = sample_subtype(container, bits)
     if not sf.check_format(container, subtype):
         depth = "float" if bits == "float" else f"{bits}-bit"
-        raise UsageError(f"{format_name} cannot hold {depth} samples (try --bits 16 or 24)")
+        raise UsageError(f"{format_name} cannot hold {depth} samples (use 16 or 24 bits)")
     limit = MAX_CHANNELS.get(container, MAX_CHANNELS_DEFAULT)
     if channels > limit:
         raise UsageError(f"{format_name} holds at most {limit} channels, not {channels}")
