@@ -32,28 +32,16 @@ def format_dbfs(value: float) -> str:
 
 
 class Meters:
-    """Reads the capture's meters and keeps the peak of the whole session.
-
-    Thread-safe: `poll` may run in one thread while others read.
-    """
+    """Reads the capture's meters; `poll` is safe from any thread."""
 
     def __init__(self, capture: Capture) -> None:
         self._capture = capture
-        self._lock = threading.Lock()
-        self.session_peaks: npt.NDArray[np.float32] = np.zeros(capture.channels, dtype=np.float32)
-        self.latest: MeterReading | None = None
+        self._lock = threading.Lock()  # take_meters fills buffers of the capture's
 
     def poll(self) -> MeterReading:
-        """Take the levels since the last poll and fold them into the session."""
+        """Take the levels since the last poll."""
         with self._lock:
-            reading = self._capture.take_meters()
-            np.maximum(self.session_peaks, reading.peaks, out=self.session_peaks)
-            self.latest = reading
-            return reading
-
-    def session_peaks_dbfs(self) -> list[float]:
-        with self._lock:
-            return [dbfs(float(p)) for p in self.session_peaks]
+            return self._capture.take_meters()
 
 
 class TakeLevels:

@@ -95,7 +95,6 @@ class Summary:
     @classmethod
     def of(cls, take: Take, session: Session, stats: CaptureStats) -> Summary:
         """Summarize a finished `take` of a closed `session`."""
-        peaks = session.meters.session_peaks_dbfs()
         return cls(
             path=take.path,
             file_format=take.info.file_format.description,
@@ -105,7 +104,7 @@ class Summary:
             frames_lost=take.frames_lost,
             gaps=take.gaps,
             xruns=session.xruns,
-            peaks_dbfs=[peaks[c] for c in take.info.channels],
+            peaks_dbfs=take.levels.peaks_dbfs(),  # of the file, as in its sidecar
             ended_by=take.ended_by or "unknown",
             error=take.error,
             cycles=stats.cycles,
