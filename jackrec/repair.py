@@ -50,7 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from jackrec.errors import JackrecError
-from jackrec.sidecar import read_sidecar, write_sidecar
+from jackrec.sidecar import SidecarError, read_sidecar, write_sidecar
 
 FORMATS = "WAV, RF64, W64, CAF or FLAC"
 UNKNOWN_32 = 0xFFFFFFFF  # RF64's "the size is in ds64"
@@ -174,10 +174,9 @@ def repair(path: Path) -> Repair:
     completed = {**sidecar, "complete": True, "frames": examination.frames, "repaired": True}
     try:
         write_sidecar(path, completed)
-    except OSError as error:
+    except SidecarError as error:
         raise RepairError(
-            f"header holds {examination.frames} frames, but the sidecar could not be "
-            f"written: {error.strerror or error}"
+            f"header holds {examination.frames} frames, but the sidecar was not updated: {error}"
         ) from None
     return Repair(examination, sidecar_updated=True)
 
