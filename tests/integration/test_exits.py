@@ -100,7 +100,8 @@ def test_a_full_server_registry_is_named_with_what_to_do(tmp_path: Path) -> None
     """``jackrec run`` when JACK's registry holds eight servers already.
 
     The servers run in a mount namespace with a /dev/shm of its own, so the
-    machine's registry is never touched.
+    machine's registry is never touched, and in a PID namespace, so that
+    they end with the test even if it times out.
     """
     slots = f"$(seq 1 {REGISTRY_SLOTS})"
     script = (
@@ -111,7 +112,9 @@ def test_a_full_server_registry_is_named_with_what_to_do(tmp_path: Path) -> None
         f"{' '.join(jackrec_command('run'))}; status=$?; kill $servers; wait; exit $status"
     )
     result = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        # a PID namespace too: whatever happens, the servers end with it
+        ["unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
+         "sh", "-c", script],
         capture_output=True, text=True, timeout=120, check=False,
         env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "JACK_DEFAULT_SERVER": "absent"},
     )  # fmt: skip
