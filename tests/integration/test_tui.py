@@ -277,9 +277,7 @@ def test_a_command_line_that_cannot_record_is_refused_at_once(tmp_path: Path) ->
     settings.touch()
     result = run_jackrec(["--config", str(settings), "tui", "--format", "flac", "--bits", "32"])
     assert result.returncode == 2
-    assert (
-        result.stderr == "jackrec: error: flac cannot hold 32-bit samples (use 16 or 24 bits)\n"
-    )
+    assert result.stderr == "jackrec: error: flac cannot hold 32-bit samples (use 16 or 24 bits)\n"
 
 
 def test_a_take_that_fails_uses_no_take_number(
