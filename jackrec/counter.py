@@ -22,9 +22,9 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf
 
-from jackrec._core import lib
+from jackrec.core.signal import COUNTER_STRIDE
 
-STRIDE = int(lib.JR_COUNTER_STRIDE)
+STRIDE = COUNTER_STRIDE
 PERIOD = 65536
 
 #: A jump out and straight back within this many frames is a torn cycle

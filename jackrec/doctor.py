@@ -7,7 +7,7 @@ import resource
 import shutil
 from dataclasses import dataclass
 
-from jackrec._core import ffi, lib
+from jackrec.core.memory import memory_lock_works
 from jackrec.errors import JackrecError
 from jackrec.jackclient import open_client, server_label
 
@@ -69,10 +69,7 @@ def check_memory_lock() -> Finding:
     """Lock a default-sized ring for real; the limits alone can mislead."""
     soft, _ = resource.getrlimit(resource.RLIMIT_MEMLOCK)
     limit = "unlimited" if soft == resource.RLIM_INFINITY else f"{soft / 2**20:.0f} MiB"
-    locked = ffi.new("int *")
-    ring = lib.jr_ring_new(DEFAULT_RING_BYTES // 4, 4, locked)
-    lib.jr_ring_free(ring)
-    if locked[0]:
+    if memory_lock_works(DEFAULT_RING_BYTES):
         return Finding(True, f"memory locking: works (RLIMIT_MEMLOCK {limit})")
     return Finding(
         False,

@@ -15,8 +15,8 @@ import threading
 import numpy as np
 import numpy.typing as npt
 
-from jackrec._core import ffi, lib
-from jackrec.capture import Capture, MeterReading
+from jackrec.core.capture import Capture, MeterReading
+from jackrec.core.peaks import accumulate_peaks
 
 #: What a level of exactly zero is shown as.
 FLOOR_DBFS = -math.inf
@@ -53,13 +53,7 @@ class TakeLevels:
 
     def add(self, frames: npt.NDArray[np.float32]) -> None:
         """Fold in C-contiguous float32 frames of shape ``(n, channels)``."""
-        lib.jr_peaks_accumulate(
-            ffi.from_buffer("float[]", frames),
-            len(frames),
-            frames.shape[1],
-            ffi.from_buffer("float[]", self.peaks),
-            ffi.from_buffer("uint64_t[]", self.clips),
-        )
+        accumulate_peaks(frames, self.peaks, self.clips)
 
     def peaks_dbfs(self) -> list[float]:
         return [dbfs(float(peak)) for peak in self.peaks]

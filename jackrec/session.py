@@ -34,7 +34,7 @@ from typing import Any
 
 import jack
 
-from jackrec.capture import Capture, CaptureStats
+from jackrec.core.capture import Capture, CaptureStats
 from jackrec.errors import JackrecError, UsageError
 from jackrec.jackclient import open_client
 from jackrec.levels import Meters, dbfs

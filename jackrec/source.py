@@ -13,17 +13,13 @@ import threading
 import time
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Literal
 
 import jack
 
-from jackrec._core import ffi, lib
+from jackrec.core.signal import SignalGenerator, SignalKind
 from jackrec.errors import JackrecError
 from jackrec.jackclient import open_client
 from jackrec.jackserver import terminate
-
-SignalKind = Literal["counter", "sine"]
-KINDS: dict[str, int] = {"counter": lib.JR_SOURCE_COUNTER, "sine": lib.JR_SOURCE_SINE}
 
 
 class SignalSource:
@@ -50,16 +46,14 @@ class SignalSource:
         self.client = open_client(name, server)
         self.server_gone: str | None = None  # JACK's reason, once it has shut down
         self.shutdown = threading.Event()
-        self._ptr = lib.jr_source_new(channels, KINDS[kind], self.client.samplerate)
-        if self._ptr == ffi.NULL:
+        try:
+            self.generator = SignalGenerator(channels, kind, self.client.samplerate)
+        except BaseException:
             self.client.close()
-            raise JackrecError(f"cannot allocate a signal source of {channels} channels")
+            raise
         try:
             self.ports = [self.client.outports.register(f"out_{i + 1}") for i in range(channels)]
-            for channel, port in enumerate(self.ports):
-                lib.jr_source_set_port(self._ptr, channel, port._ptr)
-            if lib.jr_source_install(self._ptr, self.client._ptr) != 0:
-                raise JackrecError("JACK refused the process callback")
+            self.generator.install(self.client, self.ports)
             self.client.set_shutdown_callback(self._on_shutdown)
             self.client.activate()
         except jack.JackError as error:
@@ -76,7 +70,7 @@ class SignalSource:
     @property
     def frames(self) -> int:
         """Frames generated so far."""
-        return int(lib.jr_source_frames(self._ptr))
+        return self.generator.frames
 
     def _on_shutdown(self, status: jack.Status, reason: str) -> None:
         self.server_gone = reason or "no reason given"
@@ -87,9 +81,7 @@ class SignalSource:
         if self.server_gone is None:  # a server gone has no client to deactivate
             self.client.deactivate()
         self.client.close()
-        if self._ptr is not None:
-            lib.jr_source_free(self._ptr)
-            self._ptr = None
+        self.generator.close()
 
     def __enter__(self) -> SignalSource:
         return self

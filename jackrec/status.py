@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from jackrec.capture import CaptureStats
+from jackrec.core.capture import CaptureStats
 from jackrec.levels import format_dbfs
 from jackrec.session import Session, SessionStatus
 from jackrec.take import Take

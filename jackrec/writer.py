@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from jackrec.capture import Capture, Gap
+from jackrec.core.capture import Capture, Gap
 from jackrec.errors import JackrecError
 from jackrec.take import Take, TakeDeleted
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from jackrec.ring import FrameRing
+from jackrec.core.ring import FrameRing
 
 
 class RingMachine(RuleBasedStateMachine):

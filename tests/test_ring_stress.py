@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 
-from jackrec.ring import FrameRing
+from jackrec.core.ring import FrameRing
 
 TOTAL_FRAMES = 4_000_000
 CHANNELS = 3

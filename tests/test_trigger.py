@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from jackrec.capture import Capture
+from jackrec.core.capture import Capture
 from jackrec.take import Take, TakeInfo
 from jackrec.takefile import FileFormat
 from jackrec.writer import DiskWriter, Trigger

@@ -16,9 +16,9 @@ import numpy as np
 import soundfile as sf
 
 from jackrec import counter
-from jackrec.capture import Capture
+from jackrec.core.capture import Capture
+from jackrec.core.ring import FrameRing
 from jackrec.jackserver import DummyServer
-from jackrec.ring import FrameRing
 from jackrec.session import Session, SessionOptions
 from jackrec.source import SignalSource
 from jackrec.takefile import FileFormat

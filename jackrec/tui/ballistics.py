@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from jackrec.capture import MeterReading
+from jackrec.core.capture import MeterReading
 
 PEAK_FALL_DB_PER_S = 20.0 / 1.5
 HOLD_SECONDS = 2.0

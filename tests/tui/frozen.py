@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jackrec.capture import MeterReading
+from jackrec.core.capture import MeterReading
 from jackrec.session import Event, Session, SessionOptions, SessionStatus
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jackrec.capture import MeterReading
+from jackrec.core.capture import MeterReading
 from jackrec.levels import iec_deflection
 from jackrec.tui.ballistics import HOLD_SECONDS, PEAK_FALL_DB_PER_S, Ballistics
 from jackrec.tui.meters import Layout

@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from jackrec._core import ffi, lib
+from jackrec.core.ring import FrameRing
 from jackrec.errors import JackrecError
-from jackrec.ring import FrameRing
 
 #: Overflow runs that can be queued before the writer picks them up.  A run
 #: only ends when the writer frees ring space, so this is generous.

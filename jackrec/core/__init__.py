@@ -1,0 +1,21 @@
+"""The realtime boundary: the only package that touches the C core.
+
+Everything under ``cext/`` reaches Python through the cffi module
+``jackrec._core``, and only the modules here import it:
+
+`capture`
+    the recorder's process callback, its frame ring and gap queue, its
+    statistics and meters (`Capture`);
+`ring`
+    the consumer's zero-copy view of a ring (`FrameRing`);
+`signal`
+    the test-signal generator's process callback (`SignalGenerator`);
+`peaks`
+    per-take peak and clip measurement, for the disk writer;
+`memory`
+    whether memory locking works here.
+
+Whatever runs in JACK's realtime thread is C, installed with
+``jack_set_process_callback`` on a JACK-Client client; the rest of
+jackrec sees only these Python objects.
+"""
