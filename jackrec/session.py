@@ -34,6 +34,7 @@ from typing import Any
 
 import jack
 
+from jackrec import events
 from jackrec.core.capture import Capture, CaptureStats
 from jackrec.errors import JackrecError, UsageError
 from jackrec.jackclient import open_client
@@ -112,15 +113,6 @@ class SessionOptions:
 
 
 @dataclass(frozen=True)
-class Event:
-    """A line of the session log."""
-
-    time: float
-    level: str  # "info", "warning" or "error"
-    text: str
-
-
-@dataclass(frozen=True)
 class SessionStatus:
     """What the transport bar and the status line show."""
 
@@ -145,7 +137,7 @@ class Session:
     def __init__(self, options: SessionOptions) -> None:
         options.validate()
         self.options = options
-        self._events: collections.deque[Event] = collections.deque(maxlen=EVENTS_KEPT)
+        self._events: collections.deque[events.Event] = collections.deque(maxlen=EVENTS_KEPT)
         self._events_total = 0
         self._events_lock = threading.Lock()  # JACK's, the writer's and the UI's threads
         self.xruns = 0
@@ -177,9 +169,10 @@ class Session:
         sources = self._choose_sources(client)
         channels = o.channels or len(sources) or DEFAULT_CHANNELS
         if len(sources) > channels:  # as jack_capture does: the first N matches
-            self._log(
-                "warning",
-                f"{len(sources)} ports match; recording the first {channels} (--channels)",
+            self._announce(
+                events.Notice(
+                    f"{len(sources)} ports match; recording the first {channels} (--channels)"
+                )
             )
             sources = sources[:channels]
         seconds = o.buffer_seconds + o.preroll_seconds
@@ -194,7 +187,7 @@ class Session:
                 f"cannot allocate a {gib:.1f} GiB ring; use a smaller --buffer"
             ) from None
         if not capture.memory_locked:
-            log.warning("could not lock the ring in RAM (see 'jackrec doctor')")
+            self._announce(events.Notice("could not lock the ring in RAM (see 'jackrec doctor')"))
         try:
             self._inputs = [client.inports.register(f"in_{i + 1}") for i in range(channels)]
         except jack.JackError as error:
@@ -211,14 +204,15 @@ class Session:
         except jack.JackError as error:
             raise JackrecError(f"JACK refused: {error}") from None
         if o.connect and len(sources) < channels:
-            self._log(
-                "warning",
-                f"{len(sources)} port(s) match for {channels} channels: the other "
-                f"{channels - len(sources)} stay unconnected (silent until patched)",
+            self._announce(
+                events.Notice(
+                    f"{len(sources)} port(s) match for {channels} channels: the other "
+                    f"{channels - len(sources)} stay unconnected (silent until patched)"
+                )
             )
         self.armed = [True] * channels
         self._meters = Meters(capture)
-        self._writer = DiskWriter(capture, client.samplerate, self._clock, self._on_writer_event)
+        self._writer = DiskWriter(capture, client.samplerate, self._clock, self._announce)
         self._writer.start()
 
     def _choose_sources(self, client: jack.Client) -> list[str]:
@@ -464,56 +458,33 @@ class Session:
 
     # ---- notifications (JACK's notification thread, the writer thread) ----
 
-    def events_since(self, seen: int) -> tuple[list[Event], int]:
+    def events_since(self, seen: int) -> tuple[list[events.Event], int]:
         """Events after the first `seen` (as many as are kept), and the new count."""
         with self._events_lock:
             new = min(self._events_total - seen, len(self._events))
             return list(self._events)[len(self._events) - new :], self._events_total
 
-    def _event(self, level: str, text: str) -> None:
+    def _announce(self, event: events.Event) -> None:
+        """Keep `event` for `events_since` and say it in the log (any thread)."""
         with self._events_lock:
-            self._events.append(Event(time.time(), level, text))
+            self._events.append(event)
             self._events_total += 1
-
-    def _log(self, level: str, text: str) -> None:
-        self._event(level, text)
-        log.log(logging.WARNING if level != "info" else logging.INFO, "%s", text)
+        log.log(event.log_level, "%s", event.text)
 
     def _on_xrun(self, delayed_usecs: float) -> None:
         self.xruns += 1
-        text = f"xrun ({delayed_usecs:.0f} us late)"
-        self._event("warning", text)
-        log.info("%s", text)
+        self._announce(events.Xrun(delayed_usecs))
         writer = self._writer
         if writer is not None and self._capturing:  # into the take, at the frame reached
             writer.submit(Command("xrun", self._now(), delay_us=delayed_usecs))
 
     def _on_shutdown(self, status: jack.Status, reason: str) -> None:
         self.server_gone = reason or "no reason given"
-        self._event("error", f"JACK server shut down: {reason}")
+        self._announce(events.ServerLost(self.server_gone))
         self.shutdown.set()
 
     def _on_graph_change(self, *args: Any) -> None:
         self.graph_version += 1
-
-    def _on_writer_event(self, kind: str, info: dict[str, Any]) -> None:
-        take = info.get("take")
-        name = take.name if isinstance(take, Path) else ""
-        if kind == "take_started":
-            self._event("info", f"recording {name}")
-        elif kind == "take_finished":
-            text = f"{name}: {info['frames']} frames, ended by {info['ended_by']}"
-            self._event("info", text)
-        elif kind == "gap":
-            text = f"{name}: {info['frames']} frames lost (disk too slow), filled with silence"
-            self._event("warning", text)
-        elif kind == "marker":
-            text = f"{name}: marker '{info['label']}' at frame {info['frame']}"
-            self._event("info", text)
-        elif kind == "trigger":
-            self._event("info", f"trigger at stream frame {info['frame']}")
-        elif kind == "error":
-            self._event("error", info["text"])
 
 
 def _disk_free(path: Path | None) -> int | None:

@@ -21,22 +21,20 @@ never signals it, and nothing here can make the JACK thread wait.
 from __future__ import annotations
 
 import contextlib
-import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from jackrec import events
 from jackrec.core.capture import Capture, Gap
 from jackrec.errors import JackrecError
 from jackrec.take import Take, TakeDeleted
-
-log = logging.getLogger(__name__)
 
 #: How often the writer looks at the ring when no command wakes it.  The
 #: ring holds seconds; this sets the write size and how much a killed
@@ -68,7 +66,7 @@ CommandKind = Literal["record", "stop", "pause", "resume", "rotate", "marker", "
 
 #: What a take's frame time is: (JACK frame time, Unix time) of a stream frame.
 Clock = Callable[[int], tuple[int | None, float | None]]
-EventSink = Callable[[str, dict[str, Any]], None]
+EventSink = Callable[[events.Event], None]
 
 
 @dataclass(frozen=True)
@@ -117,8 +115,7 @@ class DiskWriter(threading.Thread):
     clock
         Maps a stream frame to its JACK frame time and wall-clock time.
     on_event
-        Called in the writer thread: ``take_started``, ``take_finished``,
-        ``gap``, ``marker``, ``trigger``, ``error``.
+        Called in the writer thread with each `jackrec.events.Event`.
     """
 
     def __init__(
@@ -199,7 +196,7 @@ class DiskWriter(threading.Thread):
             if self.take is not None:
                 self.take.update_progress()
         except Exception as error:
-            self._emit("error", {"text": str(error)})
+            self._emit(events.RecorderError(str(error)))
             if self.take is not None:
                 ended_by = "file deleted" if isinstance(error, TakeDeleted) else "write error"
                 self._end_take(ended_by, str(error))
@@ -210,7 +207,7 @@ class DiskWriter(threading.Thread):
         """Say once when the open take's sidecar stops being updated."""
         error = self.take.sidecar_error if self.take is not None else None
         if error is not None and error != self._sidecar_reported:
-            self._emit("error", {"text": error})
+            self._emit(events.RecorderError(error))
         self._sidecar_reported = error
 
     # ---- walking the stream ----
@@ -279,10 +276,10 @@ class DiskWriter(threading.Thread):
         try:
             take = trigger.make_take()
         except JackrecError as error:
-            self._emit("error", {"text": f"trigger: {error}"})
+            self._emit(events.RecorderError(f"trigger: {error}"))
             return
         self._pending.insert(0, Command("record", at, take))
-        self._emit("trigger", {"frame": at})
+        self._emit(events.TriggerFired(at))
 
     def _keep(self) -> int:
         """Frames to hold back while idle: the pre-roll, at least the guard."""
@@ -299,13 +296,10 @@ class DiskWriter(threading.Thread):
     def _walk_gap(self, gap: Gap, frames: int) -> None:
         if self.state == "recording":
             assert self.take is not None
-            log.warning(
-                "lost %d frames at file frame %d of %s (ring full)",
-                frames, self.take.frames, self.take.path.name,
-            )  # fmt: skip
+            at = self.take.frames
             self.take.add_gap(frames, gap.jack_frame)  # at the frame the silence starts
             self.take.write_silence(frames, self._block)
-            self._emit("gap", {"take": self.take.path, "frames": frames})
+            self._emit(events.FramesLost(self.take.path, at, frames))
         self.position += frames
 
     # ---- commands ----
@@ -344,7 +338,7 @@ class DiskWriter(threading.Thread):
         elif kind == "marker" and take is not None:
             _, unix_time = self._clock(self.position)
             take.add_marker(command.text, unix_time if unix_time is not None else time.time())
-            self._emit("marker", {"take": take.path, "label": command.text, "frame": take.frames})
+            self._emit(events.MarkerAdded(take.path, command.text, take.frames))
         elif kind == "xrun" and take is not None:
             take.add_xrun(command.delay_us)
         elif command.take is not None:
@@ -356,13 +350,11 @@ class DiskWriter(threading.Thread):
         self.take, self.state = take, "recording"
         jack_frame, unix_time = self._clock(self.position)
         take.begin(self.position, jack_frame, unix_time)
-        self._emit("take_started", {"take": take.path})
+        self._emit(events.TakeStarted(take.path, self.position))
 
     def _end_take(self, ended_by: str, error: str | None = None) -> None:
         take, self.take = self.take, None
         self.state = "idle"
         assert take is not None
         take.finish(ended_by, error)
-        self._emit(
-            "take_finished", {"take": take.path, "frames": take.frames, "ended_by": ended_by}
-        )
+        self._emit(events.TakeFinished(take.path, take.frames, ended_by, take.error))

@@ -40,7 +40,7 @@ def frames(start: int, count: int, loud: range = range(0)) -> np.ndarray:
 @pytest.fixture
 def writer() -> Iterator[DiskWriter]:
     capture = Capture(2, 1 << 16)
-    writer = DiskWriter(capture, RATE, lambda frame: (None, None), lambda kind, info: None)
+    writer = DiskWriter(capture, RATE, lambda frame: (None, None), lambda event: None)
     writer.preroll_frames = PREROLL
     writer.start()
     yield writer

@@ -1,4 +1,4 @@
-"""The session log: xruns, gaps, takes and errors, with their times."""
+"""The session log: xruns, gaps, takes and errors (`jackrec.events`), with their times."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 from rich.text import Text
 from textual.widgets import RichLog
 
-from jackrec.session import Event
+from jackrec.events import Event
 
 LEVEL_STYLES = {"info": "", "warning": "yellow", "error": "bold red"}
 

@@ -21,7 +21,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Label, Select
 
 from jackrec import config as config_module
-from jackrec import counter
+from jackrec import counter, events
 from jackrec.config import Config
 from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import read_sidecar
@@ -161,9 +161,7 @@ def test_the_level_trigger_begins_a_take_at_the_first_loud_frame(
     (take,) = takes(config)
     assert counter.check_file(take).gapless
     (fired,) = [
-        int(e.text.rsplit(" ", 1)[1])
-        for e in session.events_since(0)[0]
-        if e.text.startswith("trigger at stream frame")
+        e.stream_frame for e in session.events_since(0)[0] if isinstance(e, events.TriggerFired)
     ]
     begun = read_sidecar(take)["start"]["stream_frame"]
     assert fired - begun == min(fired, round(config.preroll * 48000))  # the pre-roll, if there

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from jackrec import events
 from jackrec.core.capture import MeterReading
-from jackrec.session import Event, Session, SessionOptions, SessionStatus
+from jackrec.session import Session, SessionOptions, SessionStatus
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,13 @@ class FrozenSession(Session):
         self._frozen_state = state
         self.armed = [i % 5 != 4 for i in range(channels)]
         self.xruns = 2
-        for text, level in [
-            ("recording 20261125-120000-take001.wav", "info"),
-            ("xrun (312 us late)", "warning"),
-            ("20261125-120000-take001.wav: marker 'marker 1' at frame 96000", "info"),
+        take, at = Path("20261125-120000-take001.wav"), 1795600800.0
+        for event in [
+            events.TakeStarted(take, 0, time=at),
+            events.Xrun(312, time=at),
+            events.MarkerAdded(take, "marker 1", 96000, time=at),
         ]:
-            self._events.append(Event(1795600800.0, level, text))
+            self._events.append(event)
             self._events_total += 1
 
     @property
