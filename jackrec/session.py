@@ -34,7 +34,7 @@ from typing import Any
 
 import jack
 
-from jackrec import events
+from jackrec import commands, events
 from jackrec.core.capture import Capture, CaptureStats
 from jackrec.errors import JackrecError, UsageError
 from jackrec.jackclient import open_client
@@ -42,7 +42,7 @@ from jackrec.levels import Meters, dbfs
 from jackrec.ports import match_sources, physical_sources
 from jackrec.take import Take, TakeInfo
 from jackrec.takefile import FileFormat
-from jackrec.writer import Command, DiskWriter, Trigger
+from jackrec.writer import DiskWriter
 
 log = logging.getLogger(__name__)
 
@@ -298,24 +298,25 @@ class Session:
 
     @property
     def state(self) -> str:
-        writer = self._writer
-        if writer is None:
+        """``stopped``, ``armed``, ``recording`` or ``paused``, as of the writer's last step."""
+        if self._writer is None:
             return "stopped"
+        writer = self._writer.status
         if writer.state == "idle":
-            return "armed" if writer.preroll_frames or writer.trigger else "stopped"
+            armed = writer.preroll_frames or writer.trigger_level is not None
+            return "armed" if armed else "stopped"
         return writer.state
 
     def status(self) -> SessionStatus:
-        writer, capture, client = self._writer, self.capture, self.client
-        assert writer is not None
-        take = writer.take
+        assert self._writer is not None
+        writer, capture, client = self._writer.status, self.capture, self.client
         ring = capture.frames
         preroll = writer.preroll_frames
         return SessionStatus(
             state=self.state,
-            take=take.path if take else None,
-            take_frames=take.frames if take else 0,
-            take_bytes=take.bytes if take else 0,
+            take=writer.take,
+            take_frames=writer.take_frames,
+            take_bytes=writer.take_bytes,
             ring_fill=ring.read_space / ring.capacity,
             preroll_fill=min(1.0, writer.retained_frames / preroll) if preroll else 0.0,
             xruns=self.xruns,
@@ -323,8 +324,8 @@ class Session:
             dsp_load=float(client.cpu_load()),
             sample_rate=client.samplerate,
             period=client.blocksize,
-            disk_free=_disk_free(take.path if take else None),
-            trigger_dbfs=dbfs(trigger.level) if (trigger := writer.trigger) else None,
+            disk_free=_disk_free(writer.take),
+            trigger_dbfs=None if writer.trigger_level is None else dbfs(writer.trigger_level),
         )
 
     # ---- takes ----
@@ -371,66 +372,72 @@ class Session:
         With `duration_frames`, it ends that many stream frames later.
         """
         at = self._now()
-        self._submit(Command("record", at, take))
+        self._submit(commands.Record(at, take))
         if duration_frames is not None:
-            self._submit(Command("stop", at + duration_frames, text="duration"))
+            self._submit(commands.Stop(at + duration_frames, reason="duration"))
 
     def stop(self) -> None:
-        self._submit(Command("stop", self._now()))
+        self._submit(commands.Stop(self._now()))
 
     def pause(self) -> None:
-        self._submit(Command("pause", self._now()))
+        self._submit(commands.Pause(self._now()))
 
     def resume(self) -> None:
-        self._submit(Command("resume", self._now()))
+        self._submit(commands.Resume(self._now()))
 
     def rotate(self, take: Take) -> None:
         """End the current take and begin `take` at the same frame."""
-        self._submit(Command("rotate", self._now(), take))
+        self._submit(commands.Rotate(self._now(), take))
 
     def marker(self, label: str) -> None:
-        self._submit(Command("marker", self._now(), text=label))
+        self._submit(commands.Marker(self._now(), label))
 
-    def arm(self, preroll_seconds: float) -> None:
-        """Keep the last `preroll_seconds` (at most the session's pre-roll)."""
+    def arm(
+        self,
+        preroll_seconds: float,
+        trigger_dbfs: float | None = None,
+        make_take: Callable[[], Take] | None = None,
+    ) -> None:
+        """Keep a pre-roll and, with a level, listen for a trigger.
+
+        Keeps the last `preroll_seconds` (at most the session's pre-roll);
+        with `trigger_dbfs`, a take (from `make_take`) begins at the first
+        frame where an armed channel reaches that level, less the pre-roll,
+        and the trigger disarms itself.
+
+        Raises
+        ------
+        JackrecError
+            When a trigger is asked for and no channel is armed.
+        """
         seconds = min(preroll_seconds, self.options.preroll_seconds)
-        writer = self._writer
-        assert writer is not None
-        writer.preroll_frames = round(seconds * self.client.samplerate)
-        if seconds:
-            self._start_capturing()
+        trigger = None
+        if trigger_dbfs is not None:
+            assert make_take is not None, "a trigger needs a way to make its take"
+            level = 10 ** (trigger_dbfs / 20)
+            trigger = commands.Trigger(level, self._armed_channels(), make_take)
+        preroll = round(seconds * self.client.samplerate)
+        self._submit(commands.Arm(self._now(), preroll, trigger))
+
+    def disarm(self) -> None:
+        """Keep no pre-roll, listen for no trigger."""
+        assert self._writer is not None
+        self._writer.submit(commands.Disarm(self._now()))  # nothing to capture for
 
     @property
     def preroll_armed(self) -> bool:
-        return self._writer is not None and self._writer.preroll_frames > 0
-
-    def disarm(self) -> None:
-        assert self._writer is not None
-        self._writer.preroll_frames = 0
-
-    def arm_trigger(self, level_dbfs: float, make_take: Callable[[], Take]) -> None:
-        """Begin a take (from `make_take`) when an armed channel reaches `level_dbfs`.
-
-        The take begins at the first frame that loud, less the pre-roll if
-        one is armed; the trigger then disarms itself.
-        """
-        assert self._writer is not None
-        self._writer.trigger = Trigger(10 ** (level_dbfs / 20), self._armed_channels(), make_take)
-        self._start_capturing()
+        return self._writer is not None and self._writer.status.preroll_frames > 0
 
     @property
     def trigger_armed(self) -> bool:
-        return self._writer is not None and self._writer.trigger is not None
-
-    def disarm_trigger(self) -> None:
-        assert self._writer is not None
-        self._writer.trigger = None
+        return self._writer is not None and self._writer.status.trigger_level is not None
 
     def _now(self) -> int:
         """The stream frame the callback is at (0 before capturing starts)."""
         return self.capture.stats().stream_frames if self._capturing else 0
 
-    def _submit(self, command: Command) -> None:
+    def _submit(self, command: commands.Command) -> None:
+        """Hand `command` to the writer; capturing starts with the first one."""
         assert self._writer is not None
         self._writer.submit(command)
         self._start_capturing()
@@ -476,7 +483,7 @@ class Session:
         self._announce(events.Xrun(delayed_usecs))
         writer = self._writer
         if writer is not None and self._capturing:  # into the take, at the frame reached
-            writer.submit(Command("xrun", self._now(), delay_us=delayed_usecs))
+            writer.submit(commands.NoteXrun(self._now(), delayed_usecs))
 
     def _on_shutdown(self, status: jack.Status, reason: str) -> None:
         self.server_gone = reason or "no reason given"

@@ -26,12 +26,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from jackrec import events
+from jackrec import commands, events
 from jackrec.core.capture import Capture, Gap
 from jackrec.errors import JackrecError
 from jackrec.take import Take, TakeDeleted
@@ -62,7 +63,6 @@ CATCH_UP_BYTES = 1 << 20
 GUARD_SECONDS = 0.5
 
 State = Literal["idle", "recording", "paused"]
-CommandKind = Literal["record", "stop", "pause", "resume", "rotate", "marker", "xrun"]
 
 #: What a take's frame time is: (JACK frame time, Unix time) of a stream frame.
 Clock = Callable[[int], tuple[int | None, float | None]]
@@ -70,37 +70,33 @@ EventSink = Callable[[events.Event], None]
 
 
 @dataclass(frozen=True)
-class Command:
-    """Something to do at stream frame `at`.
-
-    ``record`` and ``rotate`` carry the take to begin; ``stop`` carries why
-    the take ends; ``marker`` its label; ``xrun`` how late JACK said it was.
-    """
-
-    kind: CommandKind
-    at: int
-    take: Take | None = None
-    text: str = ""
-    delay_us: float = 0.0
-
-
-@dataclass(frozen=True)
-class Trigger:
-    """Begin a take at the first frame where a channel reaches a level.
+class WriterStatus:
+    """What the writer is doing, as of its latest step (published whole).
 
     Attributes
     ----------
-    level
-        Linear amplitude (1.0 is full scale) a sample must reach.
-    channels
-        Capture channels listened to.
-    make_take
-        Creates the take when the trigger fires (in the writer thread).
+    state
+        ``idle``, ``recording`` or ``paused``.
+    take, take_frames, take_bytes
+        The take being written: its file, frames and sample bytes so far.
+    preroll_frames
+        The pre-roll armed (0: none).
+    retained_frames
+        Frames held back in the ring while idle (the pre-roll's fill).
+    trigger_level
+        The armed trigger's level (linear), if one is armed.
+    position
+        Stream frames walked past.
     """
 
-    level: float
-    channels: tuple[int, ...]
-    make_take: Callable[[], Take]
+    state: State = "idle"
+    take: Path | None = None
+    take_frames: int = 0
+    take_bytes: int = 0
+    preroll_frames: int = 0
+    retained_frames: int = 0
+    trigger_level: float | None = None
+    position: int = 0
 
 
 class DiskWriter(threading.Thread):
@@ -125,40 +121,37 @@ class DiskWriter(threading.Thread):
         self._capture = capture
         self._clock = clock
         self._emit = on_event
-        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
-        self._pending: list[Command] = []
+        self._commands: queue.SimpleQueue[commands.Command] = queue.SimpleQueue()
+        self._pending: list[commands.Command] = []  # in the order given
         self._stopping = threading.Event()
         self._block = max(1, BLOCK_BYTES // (4 * capture.channels))
         self._catch_up_block = max(1, CATCH_UP_BYTES // (4 * capture.channels))
         self._guard = min(round(GUARD_SECONDS * sample_rate), capture.frames.capacity // 4)
         self._gap_done = 0  # frames of the oldest queued gap already walked past
         self._paused_at = 0
-        self._listening: Trigger | None = None
+        self._listening: commands.Trigger | None = None
         self._scanned = 0  # ring position up to which it has been listened to
         self._sidecar_reported: str | None = None
-        # Read by other threads (plain attributes: each read is atomic).
+        # The writer's own state: only its thread changes it (by commands).
         self.state: State = "idle"
         self.take: Take | None = None
         self.position = 0  # stream frames walked past
         self.preroll_frames = 0
-        self.trigger: Trigger | None = None  # set by the session; fires once
+        self.trigger: commands.Trigger | None = None  # fires once
+        #: What other threads read: replaced whole after every step.
+        self.status = WriterStatus()
 
     # ---- any thread ----
 
-    def submit(self, command: Command) -> None:
+    def submit(self, command: commands.Command) -> None:
         self._commands.put(command)
-
-    @property
-    def retained_frames(self) -> int:
-        """Frames held back in the ring (pre-roll fill, while idle)."""
-        return self._capture.frames.read_space if self.state == "idle" else 0
 
     # ---- the thread ----
 
     def run(self) -> None:
         while not self._stopping.is_set():
             with contextlib.suppress(queue.Empty):
-                self._pending.append(self._commands.get(timeout=POLL_SECONDS))
+                self._receive(self._commands.get(timeout=POLL_SECONDS))
             self._step()
 
     def finish(self, ended_by: str) -> None:
@@ -177,17 +170,38 @@ class DiskWriter(threading.Thread):
         if self.take is not None:
             self._end_take(ended_by)
         for command in self._pending:  # beyond the end of the stream
-            if command.take is not None:
+            if isinstance(command, commands.Record | commands.Rotate):
                 command.take.discard()
         self._pending.clear()
+        self._publish()
 
     def _step(self) -> None:
         while True:
             try:
-                self._pending.append(self._commands.get_nowait())
+                self._receive(self._commands.get_nowait())
             except queue.Empty:
                 break
         self._guarded(self._advance)
+        self._publish()
+
+    def _receive(self, command: commands.Command) -> None:
+        if isinstance(command, commands.AT_ONCE):
+            self._apply(command)
+        else:
+            self._pending.append(command)
+
+    def _publish(self) -> None:
+        take = self.take
+        self.status = WriterStatus(
+            state=self.state,
+            take=take.path if take else None,
+            take_frames=take.frames if take else 0,
+            take_bytes=take.bytes if take else 0,
+            preroll_frames=self.preroll_frames,
+            retained_frames=self._capture.frames.read_space if self.state == "idle" else 0,
+            trigger_level=self.trigger.level if self.trigger else None,
+            position=self.position,
+        )
 
     def _guarded(self, work: Callable[[], None]) -> None:
         """Do `work`; if it fails (disk full, file deleted), end the take, go on."""
@@ -247,7 +261,7 @@ class DiskWriter(threading.Thread):
             ring.release(available)
             self.position += available
 
-    def _listen(self, trigger: Trigger) -> None:
+    def _listen(self, trigger: commands.Trigger) -> None:
         """Look at the frames not yet looked at; fire at the first loud one.
 
         Every frame is looked at before it is released, and the ring keeps
@@ -271,14 +285,14 @@ class DiskWriter(threading.Thread):
             skip = max(0, skip - len(view))
         self._scanned = start
 
-    def _fire(self, trigger: Trigger, at: int) -> None:
+    def _fire(self, trigger: commands.Trigger, at: int) -> None:
         self.trigger = None
         try:
             take = trigger.make_take()
         except JackrecError as error:
             self._emit(events.RecorderError(f"trigger: {error}"))
             return
-        self._pending.insert(0, Command("record", at, take))
+        self._pending.insert(0, commands.Record(at, take))
         self._emit(events.TriggerFired(at))
 
     def _keep(self) -> int:
@@ -304,9 +318,9 @@ class DiskWriter(threading.Thread):
 
     # ---- commands ----
 
-    def _due(self, command: Command) -> int:
+    def _due(self, command: commands.Command) -> int:
         """Where a command takes effect: a record reaches back into the pre-roll."""
-        if command.kind == "record" and self.state == "idle":
+        if isinstance(command, commands.Record) and self.state == "idle":
             return max(self.position, command.at - self.preroll_frames)
         return max(self.position, command.at)
 
@@ -319,30 +333,33 @@ class DiskWriter(threading.Thread):
         while self._pending and self._due(self._pending[0]) <= self.position:
             self._apply(self._pending.pop(0))
 
-    def _apply(self, command: Command) -> None:
-        kind, take = command.kind, self.take
-        if kind == "record" and self.state == "idle":
-            assert command.take is not None
-            self._begin_take(command.take)
-        elif kind == "rotate" and take is not None:
-            assert command.take is not None
-            self._end_take("rotated")
-            self._begin_take(command.take)
-        elif kind == "stop" and take is not None:
-            self._end_take(command.text or "stop request")
-        elif kind == "pause" and self.state == "recording":
-            self.state, self._paused_at = "paused", self.position
-        elif kind == "resume" and self.state == "paused" and take is not None:
-            take.add_pause(self._paused_at, self.position)
-            self.state = "recording"
-        elif kind == "marker" and take is not None:
-            _, unix_time = self._clock(self.position)
-            take.add_marker(command.text, unix_time if unix_time is not None else time.time())
-            self._emit(events.MarkerAdded(take.path, command.text, take.frames))
-        elif kind == "xrun" and take is not None:
-            take.add_xrun(command.delay_us)
-        elif command.take is not None:
-            command.take.discard()  # a take that can no longer begin
+    def _apply(self, command: commands.Command) -> None:
+        take = self.take
+        match command:
+            case commands.Record(take=new) if self.state == "idle":
+                self._begin_take(new)
+            case commands.Rotate(take=new) if take is not None:
+                self._end_take("rotated")
+                self._begin_take(new)
+            case commands.Stop(reason=reason) if take is not None:
+                self._end_take(reason)
+            case commands.Pause() if self.state == "recording":
+                self.state, self._paused_at = "paused", self.position
+            case commands.Resume() if self.state == "paused" and take is not None:
+                take.add_pause(self._paused_at, self.position)
+                self.state = "recording"
+            case commands.Marker(label=label) if take is not None:
+                _, unix_time = self._clock(self.position)
+                take.add_marker(label, unix_time if unix_time is not None else time.time())
+                self._emit(events.MarkerAdded(take.path, label, take.frames))
+            case commands.NoteXrun(delay_us=delay) if take is not None:
+                take.add_xrun(delay)
+            case commands.Arm(preroll_frames=preroll, trigger=trigger):
+                self.preroll_frames, self.trigger = preroll, trigger
+            case commands.Disarm():
+                self.preroll_frames, self.trigger = 0, None
+            case commands.Record(take=new) | commands.Rotate(take=new):
+                new.discard()  # a take that can no longer begin
 
     def _begin_take(self, take: Take) -> None:
         self.trigger = None  # a trigger begins the next take, whoever begins it

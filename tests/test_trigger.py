@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from jackrec.commands import Arm, Trigger
 from jackrec.core.capture import Capture
 from jackrec.take import Take, TakeInfo
 from jackrec.takefile import FileFormat
-from jackrec.writer import DiskWriter, Trigger
+from jackrec.writer import DiskWriter
 
 RATE = 48000
 PREROLL = 1000
@@ -41,7 +42,7 @@ def frames(start: int, count: int, loud: range = range(0)) -> np.ndarray:
 def writer() -> Iterator[DiskWriter]:
     capture = Capture(2, 1 << 16)
     writer = DiskWriter(capture, RATE, lambda frame: (None, None), lambda event: None)
-    writer.preroll_frames = PREROLL
+    writer.submit(Arm(0, PREROLL))
     writer.start()
     yield writer
     writer.finish("stop request")
@@ -82,7 +83,7 @@ def settle(writer: DiskWriter, until: int) -> None:
 def test_the_take_begins_exactly_the_preroll_before_the_first_loud_frame(
     writer: DiskWriter, tmp_path: Path
 ) -> None:
-    writer.trigger = Trigger(0.5, (1,), take_maker(tmp_path))
+    writer.submit(Arm(0, PREROLL, Trigger(0.5, (1,), take_maker(tmp_path))))
     time.sleep(0.3)  # the writer starts listening (from frame 0)
     n = feed(writer, 0, 30000, loud=range(20000, 20010))
     settle(writer, n)
@@ -99,7 +100,7 @@ def test_sound_from_before_arming_does_not_fire(writer: DiskWriter, tmp_path: Pa
     deadline = time.monotonic() + 5
     while writer._capture.frames.read_space > writer._keep() and time.monotonic() < deadline:
         time.sleep(0.005)  # the writer has seen everything fed so far
-    writer.trigger = Trigger(0.5, (1,), take_maker(tmp_path))
+    writer.submit(Arm(0, PREROLL, Trigger(0.5, (1,), take_maker(tmp_path))))
     time.sleep(0.3)
     n = feed(writer, n, 10000)
     settle(writer, n)

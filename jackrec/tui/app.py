@@ -192,7 +192,6 @@ class ConsoleApp(App[int]):
         session, config = self.session, self.config
         if session.preroll_armed or session.trigger_armed:
             session.disarm()
-            session.disarm_trigger()
             self.notify("disarmed")
             return
         preroll = min(config.preroll, session.options.preroll_seconds)
@@ -201,16 +200,13 @@ class ConsoleApp(App[int]):
                 "nothing to arm: set a pre-roll or a trigger in settings (s)", severity="warning"
             )
             return
-        armed = []
-        if config.trigger is not None:
-            try:
-                session.arm_trigger(config.trigger, self._new_take)
-            except JackrecError as error:
-                self.notify(str(error), severity="error")
-                return
-            armed.append(f"a take begins at {config.trigger:g} dBFS")
+        try:
+            session.arm(preroll, config.trigger, self._new_take)
+        except JackrecError as error:
+            self.notify(str(error), severity="error")
+            return
+        armed = [] if config.trigger is None else [f"a take begins at {config.trigger:g} dBFS"]
         if preroll > 0:
-            session.arm(preroll)
             armed.append(f"takes start {preroll:g} s early")
         self.notify("armed: " + "; ".join(armed))
 

@@ -1,0 +1,112 @@
+"""What the recorder can be told: the commands its disk writer carries out.
+
+Every change of the recorder's state is one of these, put on the writer's
+queue (`DiskWriter.submit`); nothing else writes the writer's state.  The
+console, ``jackrec record`` and the service all speak through them (by way
+of `jackrec.session.Session`).
+
+Most commands take effect at a stream frame, `at`: the frame the process
+callback had reached when the command was given, so that cuts are
+frame-exact whenever the writer gets to them.  `Arm` and `Disarm` take
+effect as soon as the writer receives them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jackrec.take import Take
+
+
+@dataclass(frozen=True)
+class Command:
+    """Something to do at stream frame `at`."""
+
+    at: int
+
+
+@dataclass(frozen=True)
+class Record(Command):
+    """Begin `take` (reaching back into the pre-roll, if one is armed)."""
+
+    take: Take
+
+
+@dataclass(frozen=True)
+class Stop(Command):
+    """End the take; `reason` goes into its sidecar."""
+
+    reason: str = "stop request"
+
+
+@dataclass(frozen=True)
+class Pause(Command):
+    """Leave the frames out of the take from here (noted in its sidecar)."""
+
+
+@dataclass(frozen=True)
+class Resume(Command):
+    """Go on writing the take."""
+
+
+@dataclass(frozen=True)
+class Rotate(Command):
+    """End the take and begin `take` at the same frame."""
+
+    take: Take
+
+
+@dataclass(frozen=True)
+class Marker(Command):
+    """A marker in the take, with its label."""
+
+    label: str
+
+
+@dataclass(frozen=True)
+class NoteXrun(Command):
+    """JACK reported an xrun, this late; the take notes it."""
+
+    delay_us: float
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """Begin a take at the first frame where a channel reaches a level.
+
+    Attributes
+    ----------
+    level
+        Linear amplitude (1.0 is full scale) a sample must reach.
+    channels
+        Capture channels listened to.
+    make_take
+        Creates the take when the trigger fires (in the writer thread).
+    """
+
+    level: float
+    channels: tuple[int, ...]
+    make_take: Callable[[], Take]
+
+
+@dataclass(frozen=True)
+class Arm(Command):
+    """Keep a pre-roll, and listen for a trigger.
+
+    While idle the writer keeps `preroll_frames` of the newest stream, and
+    listens for `trigger` (if any), which fires once and is disarmed by any
+    take that begins.
+    """
+
+    preroll_frames: int
+    trigger: Trigger | None = None
+
+
+@dataclass(frozen=True)
+class Disarm(Command):
+    """Neither keep a pre-roll nor listen for a trigger."""
+
+
+#: Commands that take effect when received, not at their frame.
+AT_ONCE = (Arm, Disarm)
