@@ -12,7 +12,6 @@ import json
 import logging
 import math
 import os
-import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -35,6 +34,7 @@ from jackrec.source import SignalSource
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, summary_text
 from jackrec.take import check_names as check_take_names
 from jackrec.takefile import resolve_format
+from jackrec.units import parse_duration
 
 log = logging.getLogger("jackrec")
 
@@ -49,21 +49,11 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def parse_seconds(text: str) -> float:
-    """Seconds as ``90``, ``90.5``, ``1:30`` or ``1:02:03``.
-
-    The first field may be any size (``120:00`` is two hours); minutes and
-    seconds after a colon must be below 60.
-    """
-    problem = f"'{text}' is not a duration (e.g. 90, 1:30, 1:02:03)"
-    if not re.fullmatch(r"(\d+:){0,2}\d+(\.\d+)?", text.strip()):
-        raise argparse.ArgumentTypeError(problem)
-    first, *rest = text.strip().split(":")
-    seconds = float(first)
-    for part in rest:
-        if float(part) >= 60:
-            raise argparse.ArgumentTypeError(f"{problem}: '{part}' is 60 or more")
-        seconds = seconds * 60 + float(part)
-    return seconds
+    """Seconds as ``90``, ``1:30``, ``1:02:03.5`` or ``15m`` (see `jackrec.units`)."""
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_bits(text: str) -> str:
@@ -345,7 +335,9 @@ def tui_command(args: argparse.Namespace) -> int:
     with signals.taken() as stop_requested:
         session = Session(options).open()
         try:
-            app = ConsoleApp(session, config, args.config, stop_requested=lambda: stop_requested(0))
+            app = ConsoleApp(
+                session, config, args.config, stop_requested=lambda: bool(stop_requested(0))
+            )
             app.run()
         finally:
             take = session.take
