@@ -1,0 +1,76 @@
+"""Naming and creating a session's takes from the settings.
+
+The console and the service name their takes the same way: in the settings'
+directory, from its template (``{date}``, ``{time}``, ``{n}``), in its
+format and bit depth.  A take number is used up only when its file is
+created, and a name that exists already is skipped, never overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from jackrec.config import Config
+from jackrec.errors import JackrecError
+from jackrec.session import Session
+from jackrec.take import Take
+from jackrec.takefile import EXTENSIONS, FileFormat, resolve_format
+
+
+class TakeNamer:
+    """Creates the takes of one session.
+
+    Attributes
+    ----------
+    config
+        The settings the next take follows (replace it to change them).
+    number
+        The number of the last take created (0: none yet).
+    """
+
+    def __init__(self, session: Session, config: Config) -> None:
+        self.session = session
+        self.config = config
+        self.number = 0
+
+    def file_format(self, config: Config | None = None) -> FileFormat:
+        """The format of a take begun now under `config` (default: the current one).
+
+        Raises
+        ------
+        UsageError
+            When the settings cannot record it (FLAC with 32-bit samples,
+            more channels armed than the format holds).
+        """
+        config = config or self.config
+        armed = max(1, sum(self.session.armed))
+        # The format is named, so the file name does not matter.
+        return resolve_format(
+            Path("take"), config.format, config.bits, armed, self.session.sample_rate, None
+        )
+
+    def create(self, name: str | None = None) -> Take:
+        """Create the next take's file: `name` (a plain file name), or the template's.
+
+        Raises
+        ------
+        JackrecError
+            When the directory or the file cannot be created, the name is
+            taken, or the settings cannot record.
+        """
+        config = self.config
+        directory = config.recordings
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise JackrecError(f"cannot create {directory}: {error.strerror}") from None
+        number = self.number + 1
+        if name is not None:
+            path = directory / (name if "." in name else f"{name}.{EXTENSIONS[config.format]}")
+        else:
+            while (path := directory / config.take_name(number, dt.datetime.now())).exists():
+                number += 1
+        take = self.session.new_take(path, self.file_format())
+        self.number = number
+        return take
