@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from jackrec.config import Config
 from jackrec.errors import JackrecError
@@ -50,8 +51,10 @@ class TakeNamer:
             Path("take"), config.format, config.bits, armed, self.session.sample_rate, None
         )
 
-    def create(self, name: str | None = None) -> Take:
+    def create(self, name: str | None = None, notes: dict[str, Any] | None = None) -> Take:
         """Create the next take's file: `name` (a plain file name), or the template's.
+
+        `notes` go into its sidecar (see `Session.new_take`).
 
         Raises
         ------
@@ -71,6 +74,6 @@ class TakeNamer:
         else:
             while (path := directory / config.take_name(number, dt.datetime.now())).exists():
                 number += 1
-        take = self.session.new_take(path, self.file_format())
+        take = self.session.new_take(path, self.file_format(), notes)
         self.number = number
         return take
