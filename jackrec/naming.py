@@ -9,6 +9,7 @@ created, and a name that exists already is skipped, never overwritten.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ class TakeNamer:
         self.session = session
         self.config = config
         self.number = 0
+        # a trigger creates its take in the writer thread, a face in its own
+        self._lock = threading.Lock()
 
     def file_format(self, config: Config | None = None) -> FileFormat:
         """The format of a take begun now under `config` (default: the current one).
@@ -62,6 +65,10 @@ class TakeNamer:
             When the directory or the file cannot be created, the name is
             taken, or the settings cannot record.
         """
+        with self._lock:
+            return self._create(name, notes)
+
+    def _create(self, name: str | None, notes: dict[str, Any] | None) -> Take:
         config = self.config
         directory = config.recordings
         try:
@@ -70,6 +77,8 @@ class TakeNamer:
             raise JackrecError(f"cannot create {directory}: {error.strerror}") from None
         number = self.number + 1
         if name is not None:
+            if Path(name).name != name or name.startswith("."):
+                raise JackrecError(f"'{name}' is not a plain file name")
             path = directory / (name if "." in name else f"{name}.{EXTENSIONS[config.format]}")
         else:
             while (path := directory / config.take_name(number, dt.datetime.now())).exists():

@@ -42,7 +42,7 @@ from jackrec.levels import Meters, dbfs
 from jackrec.ports import match_sources, physical_sources
 from jackrec.take import Take, TakeInfo
 from jackrec.takefile import FileFormat
-from jackrec.writer import DiskWriter
+from jackrec.writer import DiskWriter, WriterStatus
 
 log = logging.getLogger(__name__)
 
@@ -336,6 +336,12 @@ class Session:
         return self._writer.take if self._writer else None
 
     @property
+    def writer_status(self) -> WriterStatus:
+        """The disk writer's latest snapshot."""
+        assert self._writer is not None, "the session is not open"
+        return self._writer.status
+
+    @property
     def state(self) -> str:
         """``stopped``, ``armed``, ``recording`` or ``paused``, as of the writer's last step."""
         if self._writer is None:
@@ -423,8 +429,9 @@ class Session:
         if duration_frames is not None:
             self._submit(commands.Stop(at + duration_frames, reason="duration"))
 
-    def stop(self) -> None:
-        self._submit(commands.Stop(self.now()))
+    def stop(self, reason: str = "stop request") -> None:
+        """End the take now; `reason` goes into its sidecar."""
+        self._submit(commands.Stop(self.now(), reason))
 
     def pause(self) -> None:
         self._submit(commands.Pause(self.now()))
