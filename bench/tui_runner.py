@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from jackrec.config import Config
+from jackrec.recorder import LocalRecorder
 from jackrec.session import Session, SessionOptions
 from jackrec.tui import app as console
 
@@ -32,7 +33,8 @@ def main() -> int:
     session = Session(SessionOptions(ports=(args.port,), server=args.server)).open()
     try:
         args.pid_file.write_text(str(os.getpid()))
-        console.ConsoleApp(session, Config(directory=str(args.dir), template="take{n:03}")).run()
+        config = Config(directory=str(args.dir), template="take{n:03}")
+        console.ConsoleApp(LocalRecorder(session, config)).run()
     finally:
         session.close()
     return 0

@@ -330,6 +330,7 @@ def tui_command(args: argparse.Namespace) -> int:
     the JACK server shutting down or the terminal going away end it with
     an error.  A second signal while the take is being finalized waits.
     """
+    from jackrec.recorder import LocalRecorder
     from jackrec.tui.app import ConsoleApp  # imported here: Textual is slow to import
 
     config = load_config(args)
@@ -346,7 +347,9 @@ def tui_command(args: argparse.Namespace) -> int:
         session = Session(options).open()
         try:
             app = ConsoleApp(
-                session, config, args.config, stop_requested=lambda: bool(stop_requested(0))
+                LocalRecorder(session, config),
+                args.config,
+                stop_requested=lambda: bool(stop_requested(0)),
             )
             app.run()
         finally:

@@ -120,7 +120,7 @@ class SessionOptions:
 class SessionStatus:
     """What the transport bar and the status line show."""
 
-    state: str  # "stopped", "armed", "recording" or "paused"
+    state: str  # "stopped", "armed", "recording" or "paused" (a service's: or waiting)
     take: Path | None
     take_frames: int
     take_bytes: int
@@ -133,6 +133,7 @@ class SessionStatus:
     period: int
     disk_free: int | None
     trigger_dbfs: float | None = None  # the armed trigger's level
+    preroll_seconds: float = 0.0  # the pre-roll kept for the next take (0: none)
 
 
 class Session:
@@ -371,6 +372,7 @@ class Session:
             period=client.blocksize,
             disk_free=_disk_free(writer.take),
             trigger_dbfs=None if writer.trigger_level is None else dbfs(writer.trigger_level),
+            preroll_seconds=preroll / client.samplerate,
         )
 
     # ---- takes ----

@@ -1,16 +1,19 @@
-"""The recording console: meters, transport, log, and the keys that drive a session.
+"""The recording console: meters, transport, log, and the keys that drive a recorder.
 
-The UI thread polls the realtime core ~30 times a second with
-`set_interval`: meters (taken from the callback's atomics), transport
-status, new log events and graph changes.  Nothing is pushed to it from the
-JACK or writer threads, so a slow terminal can only make the meters lag,
-never cost a frame.
+The console drives a `jackrec.recorder.Recorder`: a session in this process
+(``jackrec tui``) or a running service through its control socket
+(``jackrec tui --attach``); the screen is the same.  The UI thread polls it
+~30 times a second with `set_interval`: meters (taken from the callback's
+atomics), and at 10 Hz transport status, new log events and channel
+changes.  Nothing is pushed to it from the JACK or writer threads, so a slow
+terminal can only make the meters lag, never cost a frame.
 
-The console ends, always through `App.exit` and then the caller's
-`Session.close` (which finalizes the take), when the engineer quits, when
+The console ends, always through `App.exit` and then the caller's clean-up
+(`Session.close` finalizes the take), when the engineer quits, when
 `stop_requested` says so (the command line's answer: a SIGINT, SIGTERM or
-SIGHUP came), when the JACK server shuts down, and when the terminal goes away
-(`jackrec.tui.terminal`); the last two exit with status 1.
+SIGHUP came), when the recorder is lost (its JACK server shut down, the
+service ended), and when the terminal goes away (`jackrec.tui.terminal`);
+the last two exit with status 1.
 """
 
 from __future__ import annotations
@@ -25,9 +28,7 @@ from textual.widgets import Footer
 
 from jackrec.config import Config
 from jackrec.errors import JackrecError
-from jackrec.naming import TakeNamer
-from jackrec.session import Session
-from jackrec.takefile import BYTES_PER_SAMPLE, FORMATS, sample_subtype
+from jackrec.recorder import Recorder
 from jackrec.tui.dialogs import ArmChannels, ConfirmQuit, HelpScreen
 from jackrec.tui.eventlog import EventLog
 from jackrec.tui.meters import MeterBank
@@ -38,19 +39,21 @@ from jackrec.tui.transport import TransportBar
 
 FRAME_SECONDS = 1 / 30
 CHANNEL_KEYS = "1234567890"
+RECORDING = ("recording", "paused")
+NO_PATCH_PANEL = "attached to a service: it connects its sources by its settings' patterns"
+NO_SETTINGS = "attached to a service: its settings are its file (then: jackrec ctl reload)"
 
 
 class ConsoleApp(App[int]):
-    """Runs a recording session from the terminal.
+    """Runs a recorder from the terminal.
 
     Parameters
     ----------
-    session
-        An open session; the caller closes it after the app exits, which
-        finalizes any take still recording.
-    config, config_path
-        The settings in effect (the command line's over the file's), and
-        the file the settings screen saves to.
+    recorder
+        What the console shows and drives; the caller cleans it up after
+        the app exits (closing a local session finalizes its take).
+    config_path
+        The file the settings screen saves to (None: the default one).
     now
         The clock for meter ballistics (tests pass a steady one).
     stop_requested
@@ -86,38 +89,28 @@ class ConsoleApp(App[int]):
 
     def __init__(
         self,
-        session: Session,
-        config: Config,
+        recorder: Recorder,
         config_path: Path | None = None,
         *,
         now: Callable[[], float] = time.monotonic,
         stop_requested: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__(driver_class=ConsoleDriver)
-        self.session = session
-        self.namer = TakeNamer(session, config)
+        self.recorder = recorder
         self.config_path = config_path
         self._now = now
         self._last_tick = now()
         self._events_seen = 0
-        self._graph_seen = -1
+        self._channels_seen = recorder.channels_version
+        self._channels = recorder.channel_list()
         self._markers = 0
         self._ticks = 0
         self.stop_requested = stop_requested
         self.lost_terminal: str | None = None
 
-    @property
-    def config(self) -> Config:
-        """The settings in effect: the next take follows them."""
-        return self.namer.config
-
-    @config.setter
-    def config(self, config: Config) -> None:
-        self.namer.config = config
-
     def compose(self) -> ComposeResult:
         yield TransportBar(id="transport")
-        yield MeterBank(self.session.channels, self._labels(), id="meters")
+        yield MeterBank(self.recorder.channels, self._labels(), id="meters")
         yield EventLog(id="log")
         yield Footer()
 
@@ -125,6 +118,7 @@ class ConsoleApp(App[int]):
         self.transport = self.query_one(TransportBar)
         self.meters = self.query_one(MeterBank)
         self.log_view = self.query_one(EventLog)
+        self.meters.armed = self._armed()
         self.set_interval(FRAME_SECONDS, self.tick)
 
     # ---- the 30 Hz poll ----
@@ -132,16 +126,15 @@ class ConsoleApp(App[int]):
     def tick(self) -> None:
         if not (self.meters.is_attached and self.transport.is_attached):
             return  # the app is tearing down: its widgets are gone
-        session = self.session
+        recorder = self.recorder
         now = self._now()
-        self.meters.ballistics.update(session.meters.poll(), now - self._last_tick)
+        self.meters.ballistics.update(recorder.meters(), now - self._last_tick)
         self._last_tick = now
-        self.meters.armed = list(session.armed)
         self.meters.show_levels()
         self._ticks += 1
         if self._ticks % 3 == 0:  # 10 Hz is plenty for text
             self._refresh_status()
-        if session.shutdown.is_set():
+        if recorder.lost:
             self.exit(return_code=1)  # the command line says why
         elif self.stop_requested():
             self.exit()  # SIGHUP, for one, comes with the terminal going away
@@ -154,91 +147,94 @@ class ConsoleApp(App[int]):
             self.lost_terminal = reason
 
     def _refresh_status(self) -> None:
-        session = self.session
-        subtype = sample_subtype(FORMATS[self.config.format], self.config.bits)
-        self.transport.show(
-            session.status(), sum(session.armed), session.channels, BYTES_PER_SAMPLE[subtype]
-        )
-        events, self._events_seen = session.events_since(self._events_seen)
-        self.log_view.add(events)
-        if session.graph_version != self._graph_seen:
-            self._graph_seen = session.graph_version
-            self.meters.labels = self._labels()
+        recorder = self.recorder
+        if recorder.channels_version != self._channels_seen:
+            self._channels_seen = recorder.channels_version
+            self._show_channels()
             if isinstance(self.screen, PatchScreen):
                 self.screen.rebuild()
+        self.transport.show(
+            recorder.status(),
+            sum(self._armed()),
+            recorder.channels,
+            recorder.bytes_per_second(),
+        )
+        events, self._events_seen = recorder.events_since(self._events_seen)
+        self.log_view.add(events)
+
+    def _show_channels(self) -> None:
+        """Read the channels again: their labels and arming."""
+        self._channels = self.recorder.channel_list()
+        self.meters.labels = self._labels()
+        self.meters.armed = self._armed()
 
     def _labels(self) -> list[str]:
-        """Each input's name: its first source, without the client name."""
-        return [
-            names[0].split(":", 1)[-1] if names else port.shortname
-            for port, names in zip(self.session.inputs, self.session.sources(), strict=True)
-        ]
+        return [channel.label for channel in self._channels]
+
+    def _armed(self) -> list[bool]:
+        return [channel.armed for channel in self._channels]
+
+    def _state(self) -> str:
+        return self.recorder.status().state
+
+    def _carry_out(self, command: Callable[[], object]) -> bool:
+        """Run a recorder command; a refusal is shown, not raised.  Whether it was done."""
+        try:
+            command()
+        except JackrecError as error:
+            self.notify(str(error), severity="error")
+            return False
+        return True
 
     # ---- actions ----
 
     def action_record(self) -> None:
-        session = self.session
-        if session.state in ("recording", "paused"):
-            session.stop()
-            return
-        try:
-            session.record(self.namer.create())
-        except JackrecError as error:
-            self.notify(str(error), severity="error")
+        recording = self._state() in RECORDING
+        self._carry_out(self.recorder.stop if recording else self.recorder.record)
 
     def action_pause(self) -> None:
-        if self.session.state == "recording":
-            self.session.pause()
-        elif self.session.state == "paused":
-            self.session.resume()
+        state = self._state()
+        if state == "recording":
+            self._carry_out(self.recorder.pause)
+        elif state == "paused":
+            self._carry_out(self.recorder.resume)
         else:
             self.notify("not recording")
 
     def action_arm(self) -> None:
         """Arm what the settings ask for (pre-roll, level trigger), or disarm."""
-        session, config = self.session, self.config
-        if session.preroll_armed or session.trigger_armed:
-            session.disarm()
-            self.notify("disarmed")
-            return
-        preroll = min(config.preroll, session.options.preroll_seconds)
-        if preroll <= 0 and config.trigger is None:
-            self.notify(
-                "nothing to arm: set a pre-roll or a trigger in settings (s)", severity="warning"
-            )
+        recorder = self.recorder
+        status = recorder.status()
+        if status.preroll_seconds > 0 or status.trigger_dbfs is not None:
+            if self._carry_out(recorder.disarm):
+                self.notify("disarmed")
             return
         try:
-            session.arm(preroll, config.trigger, self.namer.create)
+            arming = recorder.arm()
         except JackrecError as error:
-            self.notify(str(error), severity="error")
+            self.notify(str(error), severity="warning")
             return
-        armed = [] if config.trigger is None else [f"a take begins at {config.trigger:g} dBFS"]
-        if preroll > 0:
-            armed.append(f"takes start {preroll:g} s early")
-        self.notify("armed: " + "; ".join(armed))
+        self.notify("armed: " + arming.describe())
 
     def action_marker(self) -> None:
-        if self.session.state in ("recording", "paused"):
+        if self._state() in RECORDING:
             self._markers += 1
-            self.session.marker(f"marker {self._markers}")
+            self._carry_out(lambda: self.recorder.marker(f"marker {self._markers}"))
         else:
             self.notify("markers go into a take: not recording")
 
     def action_new_take(self) -> None:
-        if self.session.state not in ("recording", "paused"):
+        if self._state() not in RECORDING:
             self.notify("not recording: 'r' starts a take")
             return
-        try:
-            self.session.rotate(self.namer.create())
-        except JackrecError as error:
-            self.notify(str(error), severity="error")
+        self._carry_out(self.recorder.new_take)
 
     def action_clear_clips(self) -> None:
         self.meters.ballistics.clear_clips()
 
     def action_toggle_channel(self, channel: int) -> None:
-        if channel < self.session.channels:
-            armed = list(self.session.armed)
+        if channel < self.recorder.channels:
+            armed = [c.armed for c in self.recorder.channel_list()]  # as of now
             armed[channel] = not armed[channel]
             self._arm_channels(armed)
 
@@ -247,34 +243,43 @@ class ConsoleApp(App[int]):
             if armed is not None:
                 self._arm_channels(armed)
 
-        self.push_screen(ArmChannels(list(self.session.armed)), chosen)
+        armed = [c.armed for c in self.recorder.channel_list()]
+        self.push_screen(ArmChannels(armed), chosen)
 
     def _arm_channels(self, armed: list[bool]) -> None:
-        session = self.session
-        session.armed[:] = armed
-        if session.state in ("recording", "paused"):
+        if not self._carry_out(lambda: self.recorder.arm_channels(armed)):
+            return
+        self._show_channels()
+        if self._state() in RECORDING:
             self.notify("channel arming applies from the next take")
 
     def action_patch(self) -> None:
-        self.push_screen(PatchScreen(self.session))
+        session = self.recorder.session
+        if session is None:
+            self.notify(NO_PATCH_PANEL, severity="warning")
+            return
+        self.push_screen(PatchScreen(session))
 
     def action_settings(self) -> None:
+        namer = self.recorder.namer
+        if namer is None:
+            self.notify(NO_SETTINGS, severity="warning")
+            return
+
         def saved(config: Config | None) -> None:
             if config is not None:
-                self.config = config
+                namer.config = config
 
-        self.push_screen(
-            SettingsScreen(self.config, self.config_path, self.namer.file_format), saved
-        )
+        self.push_screen(SettingsScreen(namer.config, self.config_path, namer.file_format), saved)
 
     def action_toggle_log(self) -> None:
         self.log_view.display = not self.log_view.display
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(attached=not self.recorder.ends_with_console))
 
     async def action_quit(self) -> None:
-        if self.session.state not in ("recording", "paused"):
+        if not self.recorder.ends_with_console or self._state() not in RECORDING:
             self.exit(0)
             return
 

@@ -22,6 +22,10 @@ q  quit (asks while recording; the take is finalized either way)
 
 Meters: IEC 268 scale; solid bar RMS, shaded bar peak, tick held peak,
 CLIP latched until 'c' or a click on the meter."""
+ATTACHED_HELP = """
+
+Attached to a service: q leaves it recording; the patch panel and the
+settings are the service's (its settings file, then jackrec ctl reload)."""
 
 
 class ConfirmQuit(ModalScreen[bool]):
@@ -67,8 +71,14 @@ class ArmChannels(ModalScreen[list[bool] | None]):
 
 
 class HelpScreen(ModalScreen[None]):
+    """The keys; attached to a service, what differs."""
+
     BINDINGS = [Binding("escape,question_mark,q", "app.pop_screen", "Close")]
+
+    def __init__(self, *, attached: bool = False) -> None:
+        super().__init__()
+        self.text = HELP + ATTACHED_HELP if attached else HELP
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(HELP)  # a Label sizes to its text, as the auto-sized dialog needs
+            yield Label(self.text)  # a Label sizes to its text, as the auto-sized dialog needs

@@ -15,6 +15,9 @@ STATES = {
     "armed": ("◉ ARMED", "transport--armed"),
     "recording": ("● REC", "transport--recording"),
     "paused": ("❚❚ PAUSED", "transport--paused"),
+    # a service's, seen by a console attached to it
+    "waiting for server": ("… NO JACK", "transport--stopped"),
+    "waiting for disk space": ("■ DISK FULL", "transport--armed"),
 }
 
 
@@ -60,15 +63,17 @@ class TransportBar(Widget):
     def render(self) -> Text:
         return self._text
 
-    def show(self, status: SessionStatus, armed: int, channels: int, bytes_per_frame: int) -> None:
-        label, style_class = STATES[status.state]
+    def show(
+        self, status: SessionStatus, armed: int, channels: int, bytes_per_second: float
+    ) -> None:
+        """Show `status`, with `armed` of `channels` and a take's data rate."""
+        label, style_class = STATES.get(status.state, (status.state, "transport--stopped"))
         if status.state == "armed":
             if status.trigger_dbfs is not None:
                 label += f" ≥{status.trigger_dbfs:.0f} dB"
             if status.preroll_fill or status.trigger_dbfs is None:
                 label += f" {status.preroll_fill:4.0%}"
-        seconds = status.take_frames / status.sample_rate
-        rate = bytes_per_frame * armed * status.sample_rate
+        seconds = status.take_frames / status.sample_rate if status.sample_rate else 0.0
         width = self.size.width or 80
         first = _fit(
             width - len(label) - 3,
@@ -76,7 +81,7 @@ class TransportBar(Widget):
             format_clock(seconds),
             f"{status.take_frames:,} fr",
             size_text(status.take_bytes),
-            time_left(status, rate),
+            time_left(status, bytes_per_second),
         )
         second = _fit(
             width - 1,

@@ -23,6 +23,7 @@ from textual.widgets import Input, Label, Select
 from jackrec import config as config_module
 from jackrec import counter, events
 from jackrec.config import Config
+from jackrec.recorder import LocalRecorder
 from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
@@ -49,7 +50,7 @@ def config(tmp_path: Path) -> Config:
 
 
 def run(session: Session, config: Config, scenario: Scenario, tmp_path: Path) -> ConsoleApp:
-    app = ConsoleApp(session, config, tmp_path / "config.toml")
+    app = ConsoleApp(LocalRecorder(session, config), tmp_path / "config.toml")
 
     async def drive() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
@@ -58,6 +59,12 @@ def run(session: Session, config: Config, scenario: Scenario, tmp_path: Path) ->
 
     asyncio.run(asyncio.wait_for(drive(), timeout=60))
     return app
+
+
+def settings_of(app: ConsoleApp) -> Config:
+    """The settings the console's next take follows."""
+    assert app.recorder.namer is not None
+    return app.recorder.namer.config
 
 
 def takes(config: Config) -> list[Path]:
@@ -224,7 +231,7 @@ def test_settings_are_saved(session: Session, config: Config, tmp_path: Path) ->
         await pilot.press("s")
         app.screen.query_one("#template", Input).value = "mix{n}"
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: app.config.template == "mix{n}")
+        await wait_until(pilot, lambda: settings_of(app).template == "mix{n}")
 
     run(session, config, scenario, tmp_path)
     saved = (tmp_path / "config.toml").read_text()
@@ -246,7 +253,7 @@ def test_settings_that_cannot_record_are_not_saved(
         await pilot.press("escape")
 
     app = run(session, config, scenario, tmp_path)
-    assert app.config == config
+    assert settings_of(app) == config
     assert not (tmp_path / "config.toml").exists()
 
 
@@ -263,11 +270,11 @@ def test_settings_save_only_what_was_changed(
         app.screen.query_one("#template", Input).value = "mix{n}"
         app.screen.query_one("#trigger", Input).value = "-20"
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: app.config.template == "mix{n}")
+        await wait_until(pilot, lambda: settings_of(app).template == "mix{n}")
 
     app = run(session, in_effect, scenario, tmp_path)  # saving to `path`
     assert tomllib.loads(path.read_text()) == {"template": "mix{n}", "bits": "24", "trigger": -20.0}
-    assert app.config.directory == str(tmp_path / "cli")  # still in effect for this session
+    assert settings_of(app).directory == str(tmp_path / "cli")  # still in effect for this session
 
 
 def test_a_command_line_that_cannot_record_is_refused_at_once(tmp_path: Path) -> None:
@@ -364,5 +371,5 @@ def test_quit_while_recording_asks_and_the_take_is_finalized(
 def test_patch_panel_snapshot(
     snap_compare: Callable[..., bool], session: Session, config: Config
 ) -> None:
-    app = ConsoleApp(session, dataclasses.replace(config))
+    app = ConsoleApp(LocalRecorder(session, dataclasses.replace(config)))
     assert snap_compare(app, terminal_size=(80, 24), press=["t"])

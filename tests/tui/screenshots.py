@@ -1,6 +1,6 @@
 """Regenerate the console screenshots in docs/screenshots (``make screenshots``).
 
-The main screen and the help use the frozen session of the snapshot tests,
+The main screen and the help use the frozen recorder of the snapshot tests,
 so the pictures are stable; the patch panel is taken on a private dummy
 JACK server with an 8-channel source, so it shows a real graph.
 """
@@ -14,10 +14,11 @@ from pathlib import Path
 
 from jackrec.config import Config
 from jackrec.jackserver import DummyServer
+from jackrec.recorder import LocalRecorder
 from jackrec.session import Session, SessionOptions
 from jackrec.source import SourceProcess
 from jackrec.tui.app import ConsoleApp
-from tests.tui.frozen import FrozenSession
+from tests.tui.frozen import FrozenRecorder
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -35,15 +36,13 @@ def shoot(app: ConsoleApp, name: str, size: tuple[int, int], keys: Sequence[str]
 
 def steady() -> ConsoleApp:
     counter = itertools.count()
-    return ConsoleApp(FrozenSession(16), Config(), now=lambda: float(next(counter)))
+    return ConsoleApp(FrozenRecorder(16), now=lambda: float(next(counter)))
 
 
 def main() -> None:
     DOCS.mkdir(parents=True, exist_ok=True)
     shoot(steady(), "console", (100, 26))
-    shoot(
-        ConsoleApp(FrozenSession(128), Config(), now=lambda: 0.0), "console-128-channels", (80, 24)
-    )
+    shoot(ConsoleApp(FrozenRecorder(128), now=lambda: 0.0), "console-128-channels", (80, 24))
     shoot(steady(), "help", (80, 24), ["question_mark"])
     with DummyServer("jackrec-screenshots") as server:
         source = SourceProcess(server.name, 8, "sine", name="synth").start()
@@ -51,7 +50,7 @@ def main() -> None:
             session = Session(SessionOptions(ports=("synth:out_[1-4]",), server=server.name))
             session.open()
             try:
-                shoot(ConsoleApp(session, Config()), "patch-panel", (80, 24), ["t"])
+                shoot(ConsoleApp(LocalRecorder(session, Config())), "patch-panel", (80, 24), ["t"])
             finally:
                 session.close()
         finally:

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from jackrec.config import Config
 from jackrec.tui.app import ConsoleApp
-from tests.tui.frozen import FrozenSession
+from tests.tui.frozen import FrozenRecorder
 
 Compare = Callable[..., bool]
 
@@ -32,22 +31,22 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 @pytest.mark.parametrize(("channels", "size"), [(2, (80, 24)), (16, (80, 24)), (64, (120, 40))])
 def test_console(snap_compare: Compare, channels: int, size: tuple[int, int]) -> None:
-    app = ConsoleApp(FrozenSession(channels), Config(), now=steady_clock())
+    app = ConsoleApp(FrozenRecorder(channels), now=steady_clock())
     assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
 def test_console_with_128_channels_fits_80x24(snap_compare: Compare) -> None:
-    app = ConsoleApp(FrozenSession(128), Config(), now=steady_clock())
+    app = ConsoleApp(FrozenRecorder(128), now=steady_clock())
     assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
 
 
 def test_help(snap_compare: Compare) -> None:
-    app = ConsoleApp(FrozenSession(8, "stopped"), Config(), now=steady_clock())
+    app = ConsoleApp(FrozenRecorder(8, "stopped"), now=steady_clock())
     assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"], run_before=settle)
 
 
 def test_console_in_the_light_theme(snap_compare: Compare) -> None:
-    app = ConsoleApp(FrozenSession(16), Config(), now=steady_clock())
+    app = ConsoleApp(FrozenRecorder(16), now=steady_clock())
 
     async def light(pilot: Pilot[Any]) -> None:
         app.theme = "textual-light"
