@@ -15,9 +15,17 @@ start         begin a take now (``name``: a plain file name in the recording
 stop          end the take
 rotate        end the take and begin the next at the same frame
 marker        a marker in the take (``label``: up to `MAX_LABEL` characters)
+pause         leave frames out of the take until ``resume`` (the sidecar notes it)
+resume        record on after ``pause``
 arm           arm what the settings ask for (pre-roll, level trigger)
 disarm        disarm both
+arm_channels  the channels the next take records (``channels``: a list such as
+              ``1-8, 17``, ``all`` or ``none``; see `jackrec.channel_list`)
+channels      each input's port, sources and arming, and the version of that
+              list (the status's ``channels_version`` changes with it)
 reload        read the settings again (applied at the next take boundary)
+meters        (socket only) each channel's levels since this connection's last
+              ``meters``: peak, mean square, frames and running clip count
 subscribe     (socket only) a stream of events, one JSON object a line
 ============  ================================================================
 
@@ -32,16 +40,24 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
+
+from jackrec.channel_list import parse_channel_list
+from jackrec.core.capture import MeterReading
 from jackrec.errors import JackrecError
 from jackrec.events import Event
+from jackrec.session import MAX_CHANNELS
 
 #: The longest request line accepted (bytes, with its newline).
 MAX_REQUEST_BYTES = 4096
 #: The longest marker label.
 MAX_LABEL = 200
-COMMANDS = ("status", "start", "stop", "rotate", "marker", "arm", "disarm", "reload", "subscribe")
+COMMANDS = (
+    "status", "start", "stop", "rotate", "marker", "pause", "resume", "arm", "disarm",
+    "arm_channels", "channels", "reload", "meters", "subscribe",
+)  # fmt: skip
 #: The argument each command takes, if any.
-ARGUMENTS = {"start": "name", "marker": "label"}
+ARGUMENTS = {"start": "name", "marker": "label", "arm_channels": "channels"}
 
 
 class RequestError(JackrecError):
@@ -57,8 +73,8 @@ class Request:
     command
         One of `COMMANDS`.
     argument
-        The ``name`` of ``start`` or the ``label`` of ``marker`` (None:
-        not given).
+        The ``name`` of ``start``, the ``label`` of ``marker`` or the
+        ``channels`` of ``arm_channels`` (None: not given).
     """
 
     command: str
@@ -102,17 +118,23 @@ def parse_request(line: bytes) -> Request:
 
 
 def check_argument(command: str, argument: object) -> None:
-    """Refuse a label or name of the wrong kind.
+    """Refuse a label, name or channel list of the wrong kind.
 
     Raises
     ------
     RequestError
         A label that is not a one-line string of at most `MAX_LABEL`
-        characters; a name that is not a plain file name.
+        characters; a name that is not a plain file name; a channel list
+        that names no channel jackrec could have.
     """
     if not isinstance(argument, str):
         raise RequestError(f"{ARGUMENTS[command]} must be a string")
-    if command == "marker":
+    if command == "arm_channels":
+        try:
+            parse_channel_list(argument, MAX_CHANNELS)
+        except ValueError as error:
+            raise RequestError(str(error)) from None
+    elif command == "marker":
         if len(argument) > MAX_LABEL or any(c in argument for c in "\r\n\0"):
             raise RequestError(f"a label is one line of at most {MAX_LABEL} characters")
     elif (
@@ -134,6 +156,49 @@ def refusal(error: str) -> dict[str, Any]:
     return {"ok": False, "error": error.splitlines()[0] if error else "refused"}
 
 
+def meters_reply(reading: MeterReading) -> dict[str, Any]:
+    """The reply to ``meters``: each field of `reading`, one number a channel."""
+    return reply(
+        peaks=reading.peaks.tolist(),
+        mean_squares=reading.mean_squares.tolist(),
+        frames=reading.frames.tolist(),
+        clips=reading.clips.tolist(),
+    )
+
+
+def meter_reading(answer: dict[str, Any], channels: int) -> MeterReading:
+    """The levels of a `meters_reply`.
+
+    Raises
+    ------
+    RequestError
+        When it does not hold `channels` numbers of each field.
+    """
+    try:
+        reading = MeterReading(
+            peaks=np.asarray(answer["peaks"], dtype=np.float32),
+            mean_squares=np.asarray(answer["mean_squares"], dtype=np.float64),
+            frames=np.asarray(answer["frames"], dtype=np.uint32),
+            clips=np.asarray(answer["clips"], dtype=np.uint64),
+        )
+    except (KeyError, TypeError, ValueError, OverflowError):
+        raise RequestError("a meters reply without its levels") from None
+    fields = (reading.peaks, reading.mean_squares, reading.frames, reading.clips)
+    if any(field.shape != (channels,) for field in fields):
+        raise RequestError(f"a meters reply not of {channels} channels")
+    return reading
+
+
+class MeterReader(Protocol):
+    """One reader's levels (from any thread); see `jackrec.levels.SharedMeters`."""
+
+    def take(self) -> MeterReading:
+        """The levels since the last call."""
+
+    def close(self) -> None:
+        """Stop reading."""
+
+
 class Subscription(Protocol):
     """Events as they happen, for one subscriber (from any thread)."""
 
@@ -148,7 +213,10 @@ class Controller(Protocol):
     """What a control face drives: the service, thread-safe."""
 
     def handle(self, request: Request) -> dict[str, Any]:
-        """Carry out `request` (not ``subscribe``) and reply."""
+        """Carry out `request` (not ``subscribe`` or ``meters``) and reply."""
 
     def subscribe(self) -> Subscription:
         """Events from now on."""
+
+    def meter_reader(self) -> MeterReader:
+        """A reader of the levels, for one connection's ``meters``."""

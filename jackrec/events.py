@@ -4,7 +4,8 @@ The disk writer and the session announce each of these once, in the order
 they happen; the console shows them in its log, ``jackrec record`` prints
 the warnings, and the service writes every one as a line of its log and
 sends them to subscribers of its control socket.  Each event says itself
-twice: `Event.text` is the log line, `Event.to_json` the machine form.
+twice: `Event.text` is the log line, `Event.to_json` the machine form, which
+`from_json` reads back (a console attached to a service shows them).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_origin, get_type_hints
 
 Level = Literal["info", "warning", "error"]
 
@@ -35,8 +36,7 @@ class Event:
     @property
     def name(self) -> str:
         """The event's name in JSON: its class name in snake case."""
-        kind = type(self).__name__
-        return "".join(f"_{c.lower()}" if c.isupper() else c for c in kind).lstrip("_")
+        return event_name(type(self))
 
     @property
     def text(self) -> str:
@@ -220,3 +220,40 @@ class SettingsReloaded(Event):
         if self.later:
             text += f" ({', '.join(self.later)}: when JACK is next connected)"
         return text
+
+
+def event_name(kind: type[Event]) -> str:
+    """An event class's name in JSON: its name in snake case."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in kind.__name__).lstrip("_")
+
+
+def from_json(data: dict[str, Any]) -> Event:
+    """The event whose `Event.to_json` is `data`.
+
+    One this jackrec does not know (a newer service's), or a malformed one,
+    comes back as a `Notice` of its text.
+    """
+    kinds = {event_name(kind): kind for kind in _kinds(Event)}
+    kind = kinds.get(str(data.get("event")))
+    try:
+        if kind is not None:
+            hints = get_type_hints(kind)
+            values = {}
+            for item in dataclasses.fields(kind):
+                value, hint = data[item.name], hints[item.name]
+                if hint is Path:
+                    value = Path(value)
+                elif get_origin(hint) is tuple:
+                    value = tuple(value)
+                values[item.name] = value
+            return kind(**values)
+    except (KeyError, TypeError, ValueError):
+        pass
+    when = data.get("time")
+    text = str(data.get("text", data))
+    return Notice(text, time=when) if isinstance(when, int | float) else Notice(text)
+
+
+def _kinds(kind: type[Event]) -> list[type[Event]]:
+    """`kind` and all its subclasses."""
+    return [kind, *(sub for direct in kind.__subclasses__() for sub in _kinds(direct))]

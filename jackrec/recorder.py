@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from jackrec.config import Config
 from jackrec.core.capture import MeterReading
@@ -43,6 +43,30 @@ class Channel:
     def label(self) -> str:
         """Its name on the meters: the first source without its client, else the port's."""
         return (self.sources[0] if self.sources else self.port).split(":", 1)[-1]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"port": self.port, "sources": list(self.sources), "armed": self.armed}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Channel:
+        """The channel `to_json` gave `data`; raises `ValueError` when it is not one."""
+        try:
+            port, sources, armed = data["port"], data["sources"], data["armed"]
+        except (KeyError, TypeError):
+            raise ValueError("not a channel") from None
+        if not (isinstance(port, str) and isinstance(armed, bool) and isinstance(sources, list)):
+            raise ValueError("not a channel")
+        return cls(port, tuple(map(str, sources)), armed)
+
+
+def channels_of(session: Session) -> list[Channel]:
+    """Each input of an open `session`, as it is now."""
+    return [
+        Channel(port.name, sources, armed)
+        for port, sources, armed in zip(
+            session.inputs, session.sources(), session.armed, strict=True
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -150,13 +174,7 @@ class LocalRecorder:
         return self.session.channels
 
     def channel_list(self) -> list[Channel]:
-        session = self.session
-        return [
-            Channel(port.name, sources, armed)
-            for port, sources, armed in zip(
-                session.inputs, session.sources(), session.armed, strict=True
-            )
-        ]
+        return channels_of(self.session)
 
     @property
     def channels_version(self) -> int:

@@ -7,7 +7,8 @@ second it:
 - takes the stop signals (SIGINT, SIGTERM: finalize and exit) and SIGHUP
   (read the settings again, for the next take);
 - answers the control requests queued by the control socket and OSC
-  (`handle`, from their threads);
+  (`handle`, from their threads); the levels (``meters``) are read in the
+  asking thread instead, each connection's own (`SharedMeters`);
 - keeps a session open: waits for the JACK server (with backoff; it never
   starts one), and when the server goes away, finalizes the take (its
   sidecar says so), waits for the server again, reopens, reconnects and
@@ -43,11 +44,14 @@ from typing import Any, Protocol
 
 from jackrec import config as config_module
 from jackrec import events, retention
+from jackrec.channel_list import parse_channel_list
 from jackrec.config import Config
 from jackrec.control import Request, check_argument, refusal, reply
 from jackrec.errors import JackrecError
 from jackrec.jackclient import server_label, server_reachable
+from jackrec.levels import MeterAccount, SharedMeters
 from jackrec.naming import TakeNamer
+from jackrec.recorder import channels_of
 from jackrec.rotation import Cut, Rotation
 from jackrec.service_config import ServiceConfig
 from jackrec.session import Session, SessionOptions
@@ -182,6 +186,8 @@ class Service:
         )
         self._subscribers: list[EventQueue] = []
         self._subscribers_lock = threading.Lock()
+        self._meters = SharedMeters()
+        self._channels_version = 0  # the channels request's list changed
         self._events_seen = 0
         self._graph_seen = -1
         self._next_attempt = 0.0
@@ -205,8 +211,8 @@ class Service:
 
     def handle(self, request: Request) -> dict[str, Any]:
         """Carry out `request` in the service loop and reply."""
-        if request.command == "subscribe":
-            return refusal("subscribe is answered by the control socket, as a stream")
+        if request.command in ("subscribe", "meters"):
+            return refusal(f"{request.command} is answered by the control socket")
         if self._stopping:
             return refusal("the service is stopping")
         future: Future[dict[str, Any]] = Future()
@@ -221,6 +227,9 @@ class Service:
             subscription = EventQueue(self._subscribers)
             self._subscribers.append(subscription)
         return subscription
+
+    def meter_reader(self) -> MeterAccount:
+        return self._meters.reader()
 
     # ---- the loop ----
 
@@ -252,6 +261,7 @@ class Service:
         self._pass_on_events(session)
         if session.graph_version != self._graph_seen:
             self._graph_seen = session.graph_version
+            self._channels_version += 1
             for source, port in session.connect_sources():
                 log.info("connected %s to %s", source, port)
         self._keep_disk_free(session)
@@ -281,6 +291,8 @@ class Service:
             return
         self._attempts = 0
         self.session, self._events_seen, self._graph_seen = session, 0, session.graph_version
+        self._meters.attach(session.meters, session.channels)
+        self._channels_version += 1
         self.namer = TakeNamer(session, self.config)
         if self._outage is not None:
             self._outage.back = time.time()
@@ -313,6 +325,7 @@ class Service:
         session, self.session = self.session, None
         if session is None:
             return
+        self._meters.attach(None)  # nobody may read a capture being closed
         session.close(ended_by)
         self._pass_on_events(session)
         self._starting, self._cut, self._ready = None, None, False
@@ -396,9 +409,8 @@ class Service:
         free = _free_bytes(self.config.recordings)
         if free is None:
             return
-        frame_bytes = BYTES_PER_SAMPLE.get(self._subtype(), 4) * max(1, sum(session.armed))
         needed = self.settings.min_free
-        room = needed + round(RESUME_SECONDS * session.sample_rate * frame_bytes)
+        room = needed + round(RESUME_SECONDS * self._bytes_per_second(session))
         recording = session.state in ("recording", "paused")
         if recording and free < needed:
             session.stop("disk full (min_free)")
@@ -407,6 +419,11 @@ class Service:
             self._disk_low = not self._disk_low
             if self._disk_low:
                 self._announce(events.DiskLow(self.config.recordings, free, needed))
+
+    def _bytes_per_second(self, session: Session) -> int:
+        """What a take of the armed channels (at least one) writes a second."""
+        sample = BYTES_PER_SAMPLE.get(self._subtype(), 4)
+        return sample * max(1, sum(session.armed)) * session.sample_rate
 
     def _subtype(self) -> str:
         try:
@@ -515,15 +532,39 @@ class Service:
                     raise JackrecError("not recording: markers go into a take")
                 session.marker(request.argument or "marker")
                 return reply()
+            case "pause":
+                if not recording or session.state == "paused":
+                    raise JackrecError("not recording")
+                session.pause()
+                return reply()
+            case "resume":
+                if session.state != "paused":
+                    raise JackrecError("not paused")
+                session.resume()
+                return reply()
             case "arm":
                 if self.config.preroll <= 0 and self.config.trigger is None:
                     raise JackrecError("nothing to arm: set preroll or trigger in the settings")
                 self._arm(session)
-                return reply()
+                preroll = min(self.config.preroll, session.options.preroll_seconds)
+                return reply(preroll_seconds=preroll, trigger_dbfs=self.config.trigger)
             case "disarm":
                 session.disarm()
                 return reply()
+            case "arm_channels":
+                try:
+                    session.armed[:] = parse_channel_list(request.argument or "", session.channels)
+                except ValueError as error:
+                    raise JackrecError(str(error)) from None
+                self._channels_version += 1
+                return self._channels_reply(session)
+            case "channels":
+                return self._channels_reply(session)
         raise JackrecError(f"unknown command {request.command}")
+
+    def _channels_reply(self, session: Session) -> dict[str, Any]:
+        channels = [channel.to_json() for channel in channels_of(session)]
+        return reply(channels=channels, channels_version=self._channels_version)
 
     def status(self) -> dict[str, Any]:
         """The service's state and figures, as the ``status`` request replies."""
@@ -552,6 +593,16 @@ class Service:
             "sample_rate": status.sample_rate,
             "channels": session.channels,
             "armed_channels": sum(session.armed),
+            "channels_version": self._channels_version,
+            # the rest of what a console attached to the service shows
+            "take_bytes": status.take_bytes,
+            "bytes_per_second": self._bytes_per_second(session),
+            "ring_fill": round(status.ring_fill, 4),
+            "preroll_seconds": status.preroll_seconds,
+            "preroll_fill": round(status.preroll_fill, 3),
+            "trigger_dbfs": status.trigger_dbfs,
+            "dsp_load": round(status.dsp_load, 1),
+            "period": status.period,
             "start": self.settings.start,
             "rotate": self.settings.rotate,
         }

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from jackrec.tui.channel_list import format_channel_list, parse_channel_list
+from jackrec.channel_list import format_channel_list, parse_channel_list
 
 HELP = """\
 r  record / stop          p  pause / resume

@@ -1,10 +1,10 @@
-"""Channel lists typed into the console's arming dialog."""
+"""Channel lists as the console's arming dialog and the control socket take them."""
 
 from __future__ import annotations
 
 import pytest
 
-from jackrec.tui.channel_list import format_channel_list, parse_channel_list
+from jackrec.channel_list import format_channel_list, parse_channel_list
 
 
 def numbers(flags: list[bool]) -> list[int]:

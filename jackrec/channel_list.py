@@ -1,7 +1,9 @@
 """Channel lists as an engineer types them: ``1-8, 17, 33-48``, ``all``, ``none``.
 
 Channels are numbered from 1, as the meters show them.  Items are
-separated by commas or spaces; a range includes both ends.
+separated by commas or spaces; a range includes both ends.  The console's
+arming dialog takes them, and so does the control socket's
+``arm_channels`` (`jackrec.control`).
 """
 
 from __future__ import annotations
