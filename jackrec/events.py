@@ -159,3 +159,16 @@ class ServerLost(Event):
     @property
     def text(self) -> str:
         return f"JACK server shut down: {self.reason}"
+
+
+@dataclass(frozen=True)
+class EventsDropped(Event):
+    """A control-socket subscriber read too slowly: this many events were not sent to it."""
+
+    level: ClassVar[Level] = "warning"
+    log_level: ClassVar[int] = logging.WARNING
+    count: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.count} events dropped (this subscriber read too slowly)"
