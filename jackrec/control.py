@@ -50,6 +50,8 @@ from jackrec.session import MAX_CHANNELS
 
 #: The longest request line accepted (bytes, with its newline).
 MAX_REQUEST_BYTES = 4096
+#: The refusal of a longer one.
+TOO_LONG = f"request longer than {MAX_REQUEST_BYTES} bytes"
 #: The longest marker label.
 MAX_LABEL = 200
 COMMANDS = (
@@ -97,7 +99,7 @@ def parse_request(line: bytes) -> Request:
         or carries an argument of the wrong kind.
     """
     if len(line) > MAX_REQUEST_BYTES:
-        raise RequestError(f"request longer than {MAX_REQUEST_BYTES} bytes")
+        raise RequestError(TOO_LONG)
     try:
         data = json.loads(line)
     except (ValueError, UnicodeDecodeError):

@@ -222,6 +222,19 @@ class SettingsReloaded(Event):
         return text
 
 
+@dataclass(frozen=True)
+class EventsDropped(Event):
+    """A control-socket subscriber read too slowly: this many events were not sent to it."""
+
+    level: ClassVar[Level] = "warning"
+    log_level: ClassVar[int] = logging.WARNING
+    count: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.count} events dropped (this subscriber read too slowly)"
+
+
 def event_name(kind: type[Event]) -> str:
     """An event class's name in JSON: its name in snake case."""
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in kind.__name__).lstrip("_")
