@@ -137,9 +137,22 @@ def build_parser() -> ArgumentParser:
     )
 
     tui = commands.add_parser(
-        "tui", parents=[verbose], help="the recording console in the terminal"
+        "tui",
+        parents=[verbose],
+        help="the recording console in the terminal",
+        description="The recording console: on a JACK client of its own, or, with "
+        "--attach, on a running jackrec serve, driven through its control socket (the "
+        "service's settings say what it records; quitting leaves it recording).",
     )
     add_console_options(tui, default_dir=None)
+    tui.add_argument(
+        "--attach",
+        nargs="?",
+        const="",
+        metavar="SOCKET",
+        help="attach to the service on this control socket "
+        "(default: $XDG_RUNTIME_DIR/jackrec/control.sock)",
+    )
 
     commands.add_parser(
         "serve",
@@ -381,6 +394,44 @@ def repair_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def console_command(args: argparse.Namespace) -> int:
+    """``jackrec tui``: the console on a session of its own, or attached to a service."""
+    return tui_command(args) if args.attach is None else attach_command(args)
+
+
+def attach_command(args: argparse.Namespace) -> int:
+    """The console on a running service, until it quits or the service goes away.
+
+    q, SIGINT, SIGTERM and SIGHUP end the console, and the service records
+    on; the service going away (or the terminal) ends it with an error.
+    """
+    from jackrec.remote import RemoteRecorder
+    from jackrec.tui.app import ConsoleApp  # imported here: Textual is slow to import
+
+    defaults = vars(build_parser().parse_args([args.command]))
+    given = [
+        f"--{key.replace('_', '-')}"
+        for key, value in vars(args).items()
+        if key not in ("attach", "verbose", "config") and value != defaults.get(key, value)
+    ]
+    if given:
+        raise UsageError(
+            f"--attach takes none of {', '.join(given)}: the service's settings say how it records"
+        )
+    with signals.taken() as stop_requested:
+        recorder = RemoteRecorder(Path(args.attach) if args.attach else default_socket_path())
+        try:
+            app = ConsoleApp(recorder, stop_requested=lambda: bool(stop_requested(0)))
+            app.run()
+        finally:
+            recorder.close()
+    if recorder.lost:
+        raise JackrecError(recorder.lost)
+    if app.return_code and app.lost_terminal:
+        raise JackrecError(f"the console lost its terminal: {app.lost_terminal}")
+    return app.return_code or 0
+
+
 def tui_command(args: argparse.Namespace) -> int:
     """The console: ends, with its take finalized, however it is ended.
 
@@ -543,7 +594,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "doctor": doctor_command,
     "demo-source": demo_source_command,
     "repair": repair_command,
-    "tui": tui_command,
+    "tui": console_command,
     "run": run_command,
     "serve": serve_command,
     "ctl": ctl_command,

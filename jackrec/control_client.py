@@ -60,6 +60,9 @@ class ControlClient:
         self.close()
 
     def close(self) -> None:
+        """Hang up; a thread reading `events` meanwhile sees the end and stops."""
+        with contextlib.suppress(OSError):  # close() alone would not wake that thread
+            self._sock.shutdown(socket.SHUT_RDWR)
         self._lines.close()
         self._sock.close()
 

@@ -41,9 +41,11 @@ from typing import Any
 from jackrec import control
 from jackrec.control import (
     Controller,
+    MeterReader,
     Request,
     RequestError,
     Subscription,
+    meters_reply,
     parse_request,
     refusal,
     reply,
@@ -86,7 +88,7 @@ def default_socket_path() -> Path:
     if not runtime:
         raise JackrecError(
             "XDG_RUNTIME_DIR is not set: give the control socket's path "
-            "(jackrec ctl --socket PATH; the service's socket setting)"
+            "(jackrec ctl --socket PATH, jackrec tui --attach PATH; the service's socket setting)"
         )
     return Path(runtime) / "jackrec" / "control.sock"
 
@@ -248,7 +250,13 @@ class ControlServer:
             conn.send(encode(refusal(f"too many connections ({MAX_CONNECTIONS})")))
 
     def _serve(self, conn: socket.socket) -> None:
-        """One connection's requests, until it hangs up, idles or subscribes."""
+        """One connection's requests, until it hangs up, idles or subscribes.
+
+        ``meters`` is answered here, from the connection's own reader of the
+        levels (made at its first ``meters``), so each client gets the levels
+        since its own last look, without waiting for the service loop.
+        """
+        levels: MeterReader | None = None
         try:
             with conn:
                 problem = self._peer_problem(conn)
@@ -266,6 +274,10 @@ class ControlServer:
                     except RequestError as error:
                         self._send(conn, refusal(str(error)))
                         continue
+                    if request.command == "meters":
+                        levels = levels or self.controller.meter_reader()
+                        self._send(conn, meters_reply(levels.take()))
+                        continue
                     if request.command != "subscribe":
                         self._send(conn, self._handle(request))
                         continue
@@ -281,6 +293,8 @@ class ControlServer:
         except Exception:  # a bug must cost one connection, not the service
             log.exception("control connection failed")
         finally:
+            if levels is not None:
+                levels.close()
             with self._lock:
                 self._connections.pop(conn, None)
 

@@ -10,8 +10,10 @@ twice: `Event.text` is the log line, `Event.to_json` the machine form, which
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,6 +235,26 @@ class EventsDropped(Event):
     @property
     def text(self) -> str:
         return f"{self.count} events dropped (this subscriber read too slowly)"
+
+
+class History:
+    """The latest events (at most `kept`), for faces that look now and then (any thread)."""
+
+    def __init__(self, kept: int) -> None:
+        self._events: collections.deque[Event] = collections.deque(maxlen=kept)
+        self._total = 0
+        self._lock = threading.Lock()
+
+    def add(self, event: Event) -> None:
+        with self._lock:
+            self._events.append(event)
+            self._total += 1
+
+    def since(self, seen: int) -> tuple[list[Event], int]:
+        """Events after the first `seen` (as many as are kept), and the new count."""
+        with self._lock:
+            new = min(self._total - seen, len(self._events))
+            return list(self._events)[len(self._events) - new :], self._total
 
 
 def event_name(kind: type[Event]) -> str:

@@ -21,7 +21,6 @@ close
 
 from __future__ import annotations
 
-import collections
 import logging
 import math
 import shutil
@@ -142,9 +141,7 @@ class Session:
     def __init__(self, options: SessionOptions) -> None:
         options.validate()
         self.options = options
-        self._events: collections.deque[events.Event] = collections.deque(maxlen=EVENTS_KEPT)
-        self._events_total = 0
-        self._events_lock = threading.Lock()  # JACK's, the writer's and the UI's threads
+        self._events = events.History(EVENTS_KEPT)  # JACK's, the writer's and the UI's threads
         self.xruns = 0
         self.server_gone: str | None = None
         self.shutdown = threading.Event()
@@ -526,15 +523,11 @@ class Session:
 
     def events_since(self, seen: int) -> tuple[list[events.Event], int]:
         """Events after the first `seen` (as many as are kept), and the new count."""
-        with self._events_lock:
-            new = min(self._events_total - seen, len(self._events))
-            return list(self._events)[len(self._events) - new :], self._events_total
+        return self._events.since(seen)
 
     def _announce(self, event: events.Event) -> None:
         """Keep `event` for `events_since` and say it in the log (any thread)."""
-        with self._events_lock:
-            self._events.append(event)
-            self._events_total += 1
+        self._events.add(event)
         log.log(event.log_level, "%s", event.text)
 
     def _on_xrun(self, delayed_usecs: float) -> None:

@@ -13,7 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from jackrec.control import Request, refusal, reply
+from jackrec.core.capture import MeterReading
 from jackrec.events import Event
 
 #: What the fake says to ``status``: every field ``jackrec ctl`` knows, and one it does not.
@@ -49,6 +52,26 @@ class FakeSubscription:
             self.owner.subscriptions.remove(self)
 
 
+class FakeMeterReader:
+    """Levels of two channels: the n-th look's peaks are n/10."""
+
+    def __init__(self) -> None:
+        self.looks = 0
+        self.closed = threading.Event()
+
+    def take(self) -> MeterReading:
+        self.looks += 1
+        return MeterReading(
+            np.full(2, self.looks / 10, np.float32),
+            np.zeros(2),
+            np.full(2, 1600, np.uint32),
+            np.zeros(2, np.uint64),
+        )
+
+    def close(self) -> None:
+        self.closed.set()
+
+
 class FakeController:
     """Replies to everything (``status`` with `STATUS`), refuses what `refusals` names.
 
@@ -68,6 +91,7 @@ class FakeController:
         self.lock = threading.Lock()
         self.requests: list[Request] = []
         self.subscriptions: list[FakeSubscription] = []
+        self.meter_readers: list[FakeMeterReader] = []
         self.refusals: dict[str, str] = {}
         self.hold: threading.Event | None = None
         self.fail: Exception | None = None
@@ -94,6 +118,12 @@ class FakeController:
         with self.lock:
             self.subscriptions.append(subscription)
         return subscription
+
+    def meter_reader(self) -> FakeMeterReader:
+        reader = FakeMeterReader()
+        with self.lock:
+            self.meter_readers.append(reader)
+        return reader
 
     def publish(self, event: Event) -> None:
         with self.lock:

@@ -1,8 +1,8 @@
 """The parts a console attached to a service stands on, without JACK.
 
-Levels shared by several readers (`SharedMeters`), the ``meters`` and
-``channels`` replies, ``arm_channels``'s argument, and events read back from
-their JSON.
+Levels shared by several readers (`SharedMeters`) and read per connection
+of the control socket, the ``meters`` and ``channels`` replies,
+``arm_channels``'s argument, and events read back from their JSON.
 """
 
 from __future__ import annotations
@@ -22,9 +22,12 @@ from jackrec.control import (
     meters_reply,
     parse_request,
 )
+from jackrec.control_client import ControlClient
+from jackrec.control_socket import ControlServer
 from jackrec.core.capture import MeterReading
 from jackrec.levels import SharedMeters
 from jackrec.recorder import Channel
+from tests.control_fakes import FakeController, short_directory
 
 
 def reading(peaks: list[float], mean_squares: list[float], frames: int, clips: int) -> MeterReading:
@@ -174,3 +177,25 @@ def test_events_read_back_from_json() -> None:
     assert unknown == events.Notice("hello", time=5.0)
     broken = events.from_json({"event": "xrun", "text": "xrun (3 us late)"})
     assert broken.text == "xrun (3 us late)"
+
+
+def test_each_connection_reads_the_levels_since_its_own_last_look() -> None:
+    controller = FakeController()
+    with short_directory() as directory:
+        server = ControlServer(directory / "control.sock", controller)
+        server.start()
+        try:
+            with ControlClient(server.path) as one, ControlClient(server.path) as two:
+                first = [one.request(Request("meters")) for _ in range(3)]
+                second = two.request(Request("meters"))
+                assert [meter_reading(a, 2).peaks[0] for a in first] == pytest.approx(
+                    [0.1, 0.2, 0.3]
+                )
+                assert meter_reading(second, 2).peaks[0] == pytest.approx(
+                    0.1
+                )  # a reader of its own
+                assert len(controller.meter_readers) == 2 and controller.requests == []
+            for reader in controller.meter_readers:  # closed when its client hangs up
+                assert reader.closed.wait(5)
+        finally:
+            server.close()

@@ -89,7 +89,7 @@ class TransportBar(Widget):
             f"xruns {status.xruns}",
             f"lost {status.frames_lost}",
             f"DSP {status.dsp_load:4.1f}%",
-            f"{status.sample_rate / 1000:g} kHz / {status.period}",
+            f"{status.sample_rate / 1000:g} kHz / {status.period}" if status.sample_rate else "",
             f"armed {armed}/{channels}",
         )
         key = f"{label}{first}\n{second}"
@@ -106,9 +106,9 @@ class TransportBar(Widget):
 
 
 def _fit(width: int, *parts: str) -> str:
-    """As many of `parts` as fit in `width`, in order, two spaces apart."""
+    """As many of `parts` as fit in `width`, in order, two spaces apart (empty ones left out)."""
     line = ""
-    for part in parts:
+    for part in filter(None, parts):
         candidate = f"{line}  {part}" if line else part
         if len(candidate) > width:
             break
