@@ -523,7 +523,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def serve_command(args: argparse.Namespace) -> int:
     """``jackrec serve``: the service, until SIGTERM (see `jackrec.service`)."""
-    from jackrec.service import Service  # imported here: only the service needs it
+    from jackrec.service import Service, serve  # imported here: only the service needs it
 
     config = load_config(args)
     config.check(str(args.config or config_module.default_path()))
@@ -531,7 +531,7 @@ def serve_command(args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
     service = Service(config, args.config)
     with signals.taken() as next_signal:
-        return service.run(next_signal)
+        return serve(service, next_signal)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
