@@ -13,13 +13,14 @@ send fails), and ``systemd-python`` and ``cysystemd`` wrap libsystemd (a C
 build and its headers, for a datagram).
 
 Two promises, because a supervisor must never hurt what it supervises:
-no call ever raises (a notification that cannot be sent is dropped, and
-the call returns False), and none ever blocks (the socket is non-blocking:
-when systemd's queue is full the message is dropped, not waited for).
+no call ever raises (a notification that cannot be sent is dropped), and
+none ever blocks (the socket is non-blocking: when systemd's queue is full
+the message is dropped, not waited for).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -38,9 +39,6 @@ class Notifier:
     environ
         Where to read ``NOTIFY_SOCKET``, ``WATCHDOG_USEC`` and
         ``WATCHDOG_PID`` (default: ``os.environ``, at construction).
-
-    Every method that sends returns whether the message left; callers
-    normally ignore it.
     """
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
@@ -60,11 +58,11 @@ class Notifier:
         """Whether there is a service manager to tell."""
         return self._socket is not None
 
-    def ready(self) -> bool:
+    def ready(self) -> None:
         """Start-up (or a reload) is complete: ``READY=1``."""
-        return self._send("READY=1")
+        self._send("READY=1")
 
-    def status(self, text: str) -> bool:
+    def status(self, text: str) -> None:
         """One line for ``systemctl status``: ``STATUS=text``.
 
         Line breaks become spaces (a newline would start another
@@ -73,25 +71,27 @@ class Notifier:
         line = " ".join(text.splitlines())
         limit = MAX_MESSAGE_BYTES - len("STATUS=")
         cut = line.encode("utf-8", "replace")[:limit].decode("utf-8", "ignore")
-        return self._send(f"STATUS={cut}")
+        self._send(f"STATUS={cut}")
 
-    def watchdog(self) -> bool:
+    def watchdog(self) -> None:
         """The service is alive: ``WATCHDOG=1`` (see `watchdog_interval`)."""
-        return self._send("WATCHDOG=1")
+        self._send("WATCHDOG=1")
 
-    def stopping(self) -> bool:
+    def stopping(self) -> None:
         """The service has begun to shut down: ``STOPPING=1``."""
-        return self._send("STOPPING=1")
+        self._send("STOPPING=1")
 
-    def reloading(self) -> bool:
+    def reloading(self) -> None:
         """A reload has begun: ``RELOADING=1``; send `ready` when it is done.
 
+        ``systemctl reload`` waits for that `ready` (systemd 252 here), and
+        the watchdog keeps counting meanwhile.
         ``MONOTONIC_USEC`` (CLOCK_MONOTONIC, in microseconds) goes with it:
         systemd 253 and later match it to the reload they asked for with
         ``Type=notify-reload``; older ones ignore the field.
         """
         usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
-        return self._send(f"RELOADING=1\nMONOTONIC_USEC={usec}")
+        self._send(f"RELOADING=1\nMONOTONIC_USEC={usec}")
 
     def watchdog_interval(self) -> float | None:
         """Seconds within which systemd wants `watchdog`, or None if it wants none.
@@ -110,15 +110,12 @@ class Notifier:
             self._socket.close()
             self._socket = None
 
-    def _send(self, message: str) -> bool:
+    def _send(self, message: str) -> None:
         sock, address = self._socket, self._address  # `close` may run in another thread
         if sock is None or address is None:
-            return False
-        try:
+            return
+        with contextlib.suppress(OSError):  # no listener, queue full (EAGAIN), path gone: dropped
             sock.sendto(message.encode("utf-8", "replace"), address)
-        except OSError:  # no listener, queue full (EAGAIN), path gone: dropped
-            return False
-        return True
 
 
 def _socket_address(value: str) -> str | None:

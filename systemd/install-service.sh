@@ -82,7 +82,7 @@ install_unit() {
         sum=$(printf '%s\n' "$rendered" | sha256sum | cut -d' ' -f1)
         printf '%s\n%s %s\n' "$rendered" "$STAMP" "$sum" >"$target.new"
         mv "$target.new" "$target"
-        say "installed $target (ExecStart: $JACKREC serve)"
+        say "installed $target (running $JACKREC)"
     fi
     if [ "${SYSTEM:-}" = 1 ]; then
         mkdir -p "$sysusers_dir"

@@ -167,7 +167,7 @@ def test_system_template_and_user(tmp_path: Path) -> None:
     install = Installer(tmp_path, system=True)
     result = install("install")
     assert result.returncode == 0, result.stderr
-    assert "ExecStart=/bin/true serve --config /etc/jackrec/%i.toml" in install.unit.read_text()
+    assert "ExecStart=/bin/true --config /etc/jackrec/%i.toml serve" in install.unit.read_text()
     sysusers = (tmp_path / "sysusers" / "jackrec.conf").read_text()
     assert "u jackrec" in sysusers and "m jackrec audio" in sysusers
     assert "systemctl enable --now jackrec@NAME" in result.stdout
