@@ -57,6 +57,7 @@ struct jr_capture {
     _Atomic uint64_t stream_frames;
     _Atomic uint64_t frames_lost;
     _Atomic uint64_t overflow_runs;
+    _Atomic uint64_t ring_fill_max;
     _Atomic uint64_t callback_ns_last;
     _Atomic uint64_t callback_ns_max;
     _Atomic uint64_t histogram[JR_HISTOGRAM_BUCKETS];
@@ -223,6 +224,11 @@ static void capture_cycle(jr_capture_t *c, jack_nframes_t nframes)
         }
         interleave(c, &regions);
         jr_ring_write_advance(c->frames, nframes);
+        /* one more acquire load of the consumer's position, for the
+         * high-water mark: how close the disk writer came to losing frames */
+        uint64_t fill = jr_ring_capacity(c->frames) - jr_ring_write_space(c->frames);
+        if (fill > atomic_load_explicit(&c->ring_fill_max, memory_order_relaxed))
+            atomic_store_explicit(&c->ring_fill_max, fill, memory_order_relaxed);
     } else {
         if (!gap_open) {
             c->open_gap.ring_position = jr_ring_write_position(c->frames);
@@ -337,6 +343,7 @@ void jr_capture_read_stats(const jr_capture_t *c, jr_capture_stats_t *out)
     out->stream_frames = atomic_load_explicit(&c->stream_frames, memory_order_relaxed);
     out->frames_lost = atomic_load_explicit(&c->frames_lost, memory_order_relaxed);
     out->overflow_runs = atomic_load_explicit(&c->overflow_runs, memory_order_relaxed);
+    out->ring_fill_max = atomic_load_explicit(&c->ring_fill_max, memory_order_relaxed);
     out->callback_ns_last = atomic_load_explicit(&c->callback_ns_last, memory_order_relaxed);
     out->callback_ns_max = atomic_load_explicit(&c->callback_ns_max, memory_order_relaxed);
     for (uint32_t b = 0; b < JR_HISTOGRAM_BUCKETS; b++)

@@ -81,6 +81,7 @@ typedef struct {
     uint64_t stream_frames;    /* frames seen while capturing */
     uint64_t frames_lost;      /* of those, frames that did not fit */
     uint64_t overflow_runs;    /* runs of consecutive lost cycles */
+    uint64_t ring_fill_max;    /* most frames the ring has held (high-water mark) */
     uint64_t callback_ns_last;
     uint64_t callback_ns_max;
     uint64_t histogram[JR_HISTOGRAM_BUCKETS];

@@ -12,7 +12,6 @@ import json
 import logging
 import math
 import os
-import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -35,6 +34,7 @@ from jackrec.source import SignalSource
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, summary_text
 from jackrec.take import check_names as check_take_names
 from jackrec.takefile import resolve_format
+from jackrec.units import parse_duration
 
 log = logging.getLogger("jackrec")
 
@@ -49,21 +49,11 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def parse_seconds(text: str) -> float:
-    """Seconds as ``90``, ``90.5``, ``1:30`` or ``1:02:03``.
-
-    The first field may be any size (``120:00`` is two hours); minutes and
-    seconds after a colon must be below 60.
-    """
-    problem = f"'{text}' is not a duration (e.g. 90, 1:30, 1:02:03)"
-    if not re.fullmatch(r"(\d+:){0,2}\d+(\.\d+)?", text.strip()):
-        raise argparse.ArgumentTypeError(problem)
-    first, *rest = text.strip().split(":")
-    seconds = float(first)
-    for part in rest:
-        if float(part) >= 60:
-            raise argparse.ArgumentTypeError(f"{problem}: '{part}' is 60 or more")
-        seconds = seconds * 60 + float(part)
-    return seconds
+    """Seconds as ``90``, ``1:30``, ``1:02:03.5`` or ``15m`` (see `jackrec.units`)."""
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_bits(text: str) -> str:
@@ -146,6 +136,16 @@ def build_parser() -> ArgumentParser:
         "tui", parents=[verbose], help="the recording console in the terminal"
     )
     add_console_options(tui, default_dir=None)
+
+    commands.add_parser(
+        "serve",
+        parents=[verbose],
+        help="record unattended, from the settings file, under control (a service)",
+        description="Run the recorder as a service: the settings file's keys and its "
+        "[service] table say what to record and how (see docs/service.md).  It waits for "
+        "the JACK server, follows the sources, survives a server restart, and stops, "
+        "with the take finalized, on SIGTERM or Ctrl-C; SIGHUP reads the settings again.",
+    )
 
     run = commands.add_parser(
         "run",
@@ -345,7 +345,9 @@ def tui_command(args: argparse.Namespace) -> int:
     with signals.taken() as stop_requested:
         session = Session(options).open()
         try:
-            app = ConsoleApp(session, config, args.config, stop_requested=lambda: stop_requested(0))
+            app = ConsoleApp(
+                session, config, args.config, stop_requested=lambda: bool(stop_requested(0))
+            )
             app.run()
         finally:
             take = session.take
@@ -388,6 +390,19 @@ def run_command(args: argparse.Namespace) -> int:
         return tui_command(args)
 
 
+def serve_command(args: argparse.Namespace) -> int:
+    """``jackrec serve``: the service, until SIGTERM (see `jackrec.service`)."""
+    from jackrec.service import Service  # imported here: only the service needs it
+
+    config = load_config(args)
+    config.check(str(args.config or config_module.default_path()))
+    # Every event is a line of the service's log.
+    logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    service = Service(config, args.config)
+    with signals.taken() as next_signal:
+        return service.run(next_signal)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "record": record_command,
     "ports": ports_command,
@@ -396,24 +411,36 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "repair": repair_command,
     "tui": tui_command,
     "run": run_command,
+    "serve": serve_command,
 }
 
 
 #: Commands that take the stop signals themselves, to end cleanly.
-TAKE_STOP_SIGNALS = {"record", "demo-source", "tui", "run"}
+TAKE_STOP_SIGNALS = {"record", "demo-source", "tui", "run", "serve"}
+
+
+#: syslog priorities, which the journal reads from a ``<N>`` line prefix.
+SYSLOG_PRIORITIES = {logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6, logging.DEBUG: 7}
 
 
 class OneLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """``jackrec: warning: ...`` on stderr, clearing a status line first."""
+    """One line a message on stderr.
+
+    ``jackrec: warning: ...`` (clearing a status line first); under systemd,
+    whose journal takes stderr (``JOURNAL_STREAM``), ``<4>...``: the journal
+    keeps the priority and the message, nothing else.
+    """
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
-        self.setFormatter(logging.Formatter("jackrec: %(levelname)s: %(message)s"))
+        self.journal = "JOURNAL_STREAM" in os.environ
         self.prefix = CLEAR_LINE if sys.stderr.isatty() else ""
 
     def format(self, record: logging.LogRecord) -> str:
-        record.levelname = record.levelname.lower()
-        return self.prefix + super().format(record)
+        message = record.getMessage()
+        if self.journal:
+            return f"<{SYSLOG_PRIORITIES.get(record.levelno, 6)}>{message}"
+        return f"{self.prefix}jackrec: {record.levelname.lower()}: {message}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,6 +21,8 @@ Example::
 
 ``trigger`` (dBFS, absent: off) is the level at which the console, once
 armed with ``a``, begins a take by itself; ``jackrec record`` does not use it.
+A ``[service]`` table holds ``jackrec serve``'s own settings
+(`jackrec.service_config`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any
 import tomli_w
 
 from jackrec.errors import UsageError
+from jackrec.service_config import ServiceConfig
 from jackrec.takefile import EXTENSIONS, FORMATS
 
 BITS = ("16", "24", "32", "float")
@@ -54,6 +57,7 @@ class Config:
     buffer: float = 10.0
     preroll: float = 5.0
     trigger: float | None = None  # dBFS; None: no level trigger
+    service: ServiceConfig = field(default_factory=ServiceConfig)  # the [service] table
 
     def check(self, where: str) -> None:
         """Raise `UsageError` naming `where` for any value out of range."""
@@ -135,7 +139,12 @@ def from_dict(data: dict[str, Any], where: str) -> Config:
     for key, value in data.items():
         if key not in known:
             raise UsageError(f"{where}: unknown setting '{key}'")
-        values[key] = _typed(key, value, where)
+        if key == "service":
+            if not isinstance(value, dict):
+                raise UsageError(f"{where}: 'service' must be a table ([service])")
+            values[key] = ServiceConfig.from_table(value, where)
+        else:
+            values[key] = _typed(key, value, where)
     config = Config(**values)
     config.check(where)
     return config

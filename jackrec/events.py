@@ -159,3 +159,64 @@ class ServerLost(Event):
     @property
     def text(self) -> str:
         return f"JACK server shut down: {self.reason}"
+
+
+@dataclass(frozen=True)
+class WaitingForServer(Event):
+    server: str
+
+    @property
+    def text(self) -> str:
+        return f"waiting for {self.server} (a JACK server is never started by jackrec)"
+
+
+@dataclass(frozen=True)
+class ServerBack(Event):
+    server: str
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        return f"{self.server} is back after {self.seconds:.1f} s"
+
+
+@dataclass(frozen=True)
+class DiskLow(Event):
+    """Less than the settings' floor is free: no take begins, the open one ended."""
+
+    level: ClassVar[Level] = "warning"
+    log_level: ClassVar[int] = logging.WARNING
+    directory: Path
+    free: int
+    needed: int
+
+    @property
+    def text(self) -> str:
+        return (
+            f"{self.directory}: {self.free / 2**30:.2f} GiB free, {self.needed / 2**30:.2f} GiB "
+            "needed (min_free): no take until there is room"
+        )
+
+
+@dataclass(frozen=True)
+class TakesDeleted(Event):
+    """The retention settings deleted these finished takes (and their sidecars)."""
+
+    paths: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return f"retention deleted {len(self.paths)} take(s): {', '.join(self.paths)}"
+
+
+@dataclass(frozen=True)
+class SettingsReloaded(Event):
+    path: Path
+    later: tuple[str, ...]  # settings that apply only once the service reconnects
+
+    @property
+    def text(self) -> str:
+        text = f"settings reloaded from {self.path}; they apply from the next take"
+        if self.later:
+            text += f" ({', '.join(self.later)}: when JACK is next connected)"
+        return text

@@ -42,13 +42,15 @@ def audio_sources(client: jack.Client) -> list[jack.Port]:
     ]
 
 
-def match_sources(client: jack.Client, patterns: Sequence[str]) -> list[str]:
+def match_sources(
+    client: jack.Client, patterns: Sequence[str], *, required: bool = True
+) -> list[str]:
     """Source port names matching `patterns`, in order, without repeats.
 
     Raises
     ------
     UsageError
-        When a pattern matches no audio source port.
+        When a pattern matches no audio source port (if `required`).
     """
     sources = audio_sources(client)
     chosen: list[str] = []
@@ -59,7 +61,7 @@ def match_sources(client: jack.Client, patterns: Sequence[str]) -> list[str]:
             for port in sources
             if any(matches(name) for name in (port.name, *port.aliases))
         ]
-        if not found:
+        if not found and required:
             raise UsageError(f"no JACK audio source port matches '{pattern}' (see 'jackrec ports')")
         chosen.extend(name for name in found if name not in chosen)
     return chosen

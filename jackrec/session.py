@@ -42,7 +42,7 @@ from jackrec.levels import Meters, dbfs
 from jackrec.ports import match_sources, physical_sources
 from jackrec.take import Take, TakeInfo
 from jackrec.takefile import FileFormat
-from jackrec.writer import DiskWriter
+from jackrec.writer import DiskWriter, WriterStatus
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,9 @@ class SessionOptions:
     preroll_seconds
         The longest pre-roll the session will be asked for; the ring is
         `buffer_seconds` plus this.
+    follow
+        Sources may appear later (`Session.connect_sources` connects them):
+        a pattern that matches nothing yet is not an error.
     """
 
     channels: int | None = None
@@ -99,6 +102,7 @@ class SessionOptions:
     server: str | None = None
     buffer_seconds: float = 10.0
     preroll_seconds: float = 0.0
+    follow: bool = False
 
     def validate(self) -> None:
         """Reject what no server could make work; raises `UsageError`."""
@@ -199,10 +203,9 @@ class Session:
         client.set_port_connect_callback(self._on_graph_change, only_available=False)
         try:
             client.activate()
-            for port, source in zip(self._inputs, sources, strict=False):
-                client.connect(source, port)
         except jack.JackError as error:
             raise JackrecError(f"JACK refused: {error}") from None
+        self.connect_sources()
         if o.connect and len(sources) < channels:
             self._announce(
                 events.Notice(
@@ -220,8 +223,44 @@ class Session:
         if not o.connect:
             return []
         if o.ports:
-            return match_sources(client, o.ports)
+            return match_sources(client, o.ports, required=not o.follow)
         return physical_sources(client)[: o.channels or DEFAULT_CHANNELS]
+
+    def connect_sources(self) -> list[tuple[str, str]]:
+        """Connect the sources not connected yet, in order, to the free inputs.
+
+        The sources are those the patterns match now, in the order the
+        patterns give; an input already connected (by jackrec, or patched by
+        hand) keeps its connection, so channels never move mid-take.  At
+        open every input is free: the first matches go to ``in_1..in_N``.
+
+        Returns
+        -------
+        list of (source, input)
+            The connections made.
+
+        Raises
+        ------
+        JackrecError
+            When JACK refuses a connection (not when following: a source
+            that vanished meanwhile is only noted).
+        """
+        client = self.client
+        sources = self._choose_sources(client)
+        connections = [client.get_all_connections(port) for port in self._inputs]
+        connected = {source.name for ports in connections for source in ports}
+        free = [port for port, ports in zip(self._inputs, connections, strict=True) if not ports]
+        made = []
+        for source, port in zip((s for s in sources if s not in connected), free, strict=False):
+            try:
+                client.connect(source, port)
+            except jack.JackError as error:
+                if not self.options.follow:
+                    raise JackrecError(f"JACK refused: {error}") from None
+                self._announce(events.Notice(f"could not connect {source}: {error}"))
+                continue
+            made.append((source, port.name))
+        return made
 
     def close(self, ended_by: str = "stop request") -> CaptureStats:
         """Finalize everything in the lifetime order; returns the final statistics."""
@@ -297,6 +336,12 @@ class Session:
         return self._writer.take if self._writer else None
 
     @property
+    def writer_status(self) -> WriterStatus:
+        """The disk writer's latest snapshot."""
+        assert self._writer is not None, "the session is not open"
+        return self._writer.status
+
+    @property
     def state(self) -> str:
         """``stopped``, ``armed``, ``recording`` or ``paused``, as of the writer's last step."""
         if self._writer is None:
@@ -330,17 +375,24 @@ class Session:
 
     # ---- takes ----
 
-    def new_take(self, path: Path, file_format: FileFormat) -> Take:
+    def new_take(
+        self, path: Path, file_format: FileFormat, notes: dict[str, Any] | None = None
+    ) -> Take:
         """Create the file of the next take (armed channels, sources now).
+
+        `notes` go into its sidecar as they are (the service notes an outage
+        there).
 
         Raises
         ------
         JackrecError
             When no channel is armed, or the file cannot be created.
         """
-        return Take.create(self.take_info(path, file_format), self.channels)
+        return Take.create(self.take_info(path, file_format, notes), self.channels)
 
-    def take_info(self, path: Path, file_format: FileFormat) -> TakeInfo:
+    def take_info(
+        self, path: Path, file_format: FileFormat, notes: dict[str, Any] | None = None
+    ) -> TakeInfo:
         """What a take begun now would record."""
         channels = self._armed_channels()
         sources = self.sources()
@@ -357,6 +409,7 @@ class Session:
                 "client": self.client.name,
                 "realtime": bool(self.client.realtime),
                 "memory_locked": self.capture.memory_locked,
+                **(notes or {}),
             },
         )
 
@@ -371,26 +424,30 @@ class Session:
 
         With `duration_frames`, it ends that many stream frames later.
         """
-        at = self._now()
+        at = self.now()
         self._submit(commands.Record(at, take))
         if duration_frames is not None:
             self._submit(commands.Stop(at + duration_frames, reason="duration"))
 
-    def stop(self) -> None:
-        self._submit(commands.Stop(self._now()))
+    def stop(self, reason: str = "stop request") -> None:
+        """End the take now; `reason` goes into its sidecar."""
+        self._submit(commands.Stop(self.now(), reason))
 
     def pause(self) -> None:
-        self._submit(commands.Pause(self._now()))
+        self._submit(commands.Pause(self.now()))
 
     def resume(self) -> None:
-        self._submit(commands.Resume(self._now()))
+        self._submit(commands.Resume(self.now()))
 
-    def rotate(self, take: Take) -> None:
-        """End the current take and begin `take` at the same frame."""
-        self._submit(commands.Rotate(self._now(), take))
+    def rotate(self, take: Take, at: int | None = None) -> None:
+        """End the current take and begin `take` at the same frame.
+
+        That frame is now, or stream frame `at` (a rotation planned ahead).
+        """
+        self._submit(commands.Rotate(self.now() if at is None else at, take))
 
     def marker(self, label: str) -> None:
-        self._submit(commands.Marker(self._now(), label))
+        self._submit(commands.Marker(self.now(), label))
 
     def arm(
         self,
@@ -417,12 +474,12 @@ class Session:
             level = 10 ** (trigger_dbfs / 20)
             trigger = commands.Trigger(level, self._armed_channels(), make_take)
         preroll = round(seconds * self.client.samplerate)
-        self._submit(commands.Arm(self._now(), preroll, trigger))
+        self._submit(commands.Arm(self.now(), preroll, trigger))
 
     def disarm(self) -> None:
         """Keep no pre-roll, listen for no trigger."""
         assert self._writer is not None
-        self._writer.submit(commands.Disarm(self._now()))  # nothing to capture for
+        self._writer.submit(commands.Disarm(self.now()))  # nothing to capture for
 
     @property
     def preroll_armed(self) -> bool:
@@ -432,7 +489,7 @@ class Session:
     def trigger_armed(self) -> bool:
         return self._writer is not None and self._writer.status.trigger_level is not None
 
-    def _now(self) -> int:
+    def now(self) -> int:
         """The stream frame the callback is at (0 before capturing starts)."""
         return self.capture.stats().stream_frames if self._capturing else 0
 
@@ -483,7 +540,7 @@ class Session:
         self._announce(events.Xrun(delayed_usecs))
         writer = self._writer
         if writer is not None and self._capturing:  # into the take, at the frame reached
-            writer.submit(commands.NoteXrun(self._now(), delayed_usecs))
+            writer.submit(commands.NoteXrun(self.now(), delayed_usecs))
 
     def _on_shutdown(self, status: jack.Status, reason: str) -> None:
         self.server_gone = reason or "no reason given"

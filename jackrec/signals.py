@@ -33,17 +33,22 @@ def release() -> None:
 
 
 @contextlib.contextmanager
-def taken() -> Iterator[Callable[[float], bool]]:
-    """Hold the stop signals; yield ``stop_requested(timeout)``.
+def taken() -> Iterator[Callable[[float], signal.Signals | None]]:
+    """Hold the stop signals; yield ``next_signal(timeout)``.
 
-    ``stop_requested`` waits up to `timeout` seconds (0: just looks) for a
-    stop signal and says whether one came.  Signals still pending at the
-    end (a second Ctrl-C while a take is finalized) are taken, not
-    delivered, and the previous mask comes back.
+    ``next_signal`` waits up to `timeout` seconds (0: just looks) for a stop
+    signal and returns it, or None.  Signals still pending at the end (a
+    second Ctrl-C while a take is finalized) are taken, not delivered, and
+    the previous mask comes back.
     """
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+    def next_signal(timeout: float) -> signal.Signals | None:
+        info = signal.sigtimedwait(STOP_SIGNALS, timeout)
+        return None if info is None else signal.Signals(info.si_signo)
+
     try:
-        yield lambda timeout: signal.sigtimedwait(STOP_SIGNALS, timeout) is not None
+        yield next_signal
     finally:
         while signal.sigtimedwait(STOP_SIGNALS, 0) is not None:
             pass

@@ -87,6 +87,9 @@ class WriterStatus:
         The armed trigger's level (linear), if one is armed.
     position
         Stream frames walked past.
+    stepped_at
+        `time.monotonic` of the step (a writer that stops stepping is
+        stalled: the service's watchdog watches this).
     """
 
     state: State = "idle"
@@ -97,6 +100,7 @@ class WriterStatus:
     retained_frames: int = 0
     trigger_level: float | None = None
     position: int = 0
+    stepped_at: float = 0.0
 
 
 class DiskWriter(threading.Thread):
@@ -201,6 +205,7 @@ class DiskWriter(threading.Thread):
             retained_frames=self._capture.frames.read_space if self.state == "idle" else 0,
             trigger_level=self.trigger.level if self.trigger else None,
             position=self.position,
+            stepped_at=time.monotonic(),
         )
 
     def _guarded(self, work: Callable[[], None]) -> None:

@@ -264,6 +264,8 @@ static void test_capture(void)
     CHECK(writer.timeline == stats.stream_frames);
     CHECK(writer.gap_frames == stats.frames_lost);
     CHECK(stats.overflow_runs > 0 && stats.overflow_runs == writer.gaps);
+    /* it overflowed, so the ring was full to within a period at some point */
+    CHECK(stats.ring_fill_max <= RING_FRAMES && stats.ring_fill_max > RING_FRAMES - PERIOD);
     uint64_t counted = 0;
     for (int b = 0; b < JR_HISTOGRAM_BUCKETS; b++)
         counted += stats.histogram[b];

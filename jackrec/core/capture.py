@@ -69,6 +69,7 @@ class CaptureStats:
     stream_frames: int
     frames_lost: int
     overflow_runs: int
+    ring_fill_max: int
     callback_ns_last: int
     callback_ns_max: int
     histogram: tuple[int, ...]
@@ -193,6 +194,7 @@ class Capture:
             stream_frames=int(s.stream_frames),
             frames_lost=int(s.frames_lost),
             overflow_runs=int(s.overflow_runs),
+            ring_fill_max=int(s.ring_fill_max),
             callback_ns_last=int(s.callback_ns_last),
             callback_ns_max=int(s.callback_ns_max),
             histogram=tuple(int(n) for n in s.histogram),

@@ -15,7 +15,6 @@ SIGHUP came), when the JACK server shuts down, and when the terminal goes away
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,9 +25,9 @@ from textual.widgets import Footer
 
 from jackrec.config import Config
 from jackrec.errors import JackrecError
+from jackrec.naming import TakeNamer
 from jackrec.session import Session
-from jackrec.take import Take
-from jackrec.takefile import BYTES_PER_SAMPLE, FORMATS, FileFormat, resolve_format, sample_subtype
+from jackrec.takefile import BYTES_PER_SAMPLE, FORMATS, sample_subtype
 from jackrec.tui.dialogs import ArmChannels, ConfirmQuit, HelpScreen
 from jackrec.tui.eventlog import EventLog
 from jackrec.tui.meters import MeterBank
@@ -96,17 +95,25 @@ class ConsoleApp(App[int]):
     ) -> None:
         super().__init__(driver_class=ConsoleDriver)
         self.session = session
-        self.config = config
+        self.namer = TakeNamer(session, config)
         self.config_path = config_path
         self._now = now
         self._last_tick = now()
         self._events_seen = 0
         self._graph_seen = -1
         self._markers = 0
-        self._takes = 0
         self._ticks = 0
         self.stop_requested = stop_requested
         self.lost_terminal: str | None = None
+
+    @property
+    def config(self) -> Config:
+        """The settings in effect: the next take follows them."""
+        return self.namer.config
+
+    @config.setter
+    def config(self, config: Config) -> None:
+        self.namer.config = config
 
     def compose(self) -> ComposeResult:
         yield TransportBar(id="transport")
@@ -175,7 +182,7 @@ class ConsoleApp(App[int]):
             session.stop()
             return
         try:
-            session.record(self._new_take())
+            session.record(self.namer.create())
         except JackrecError as error:
             self.notify(str(error), severity="error")
 
@@ -201,7 +208,7 @@ class ConsoleApp(App[int]):
             )
             return
         try:
-            session.arm(preroll, config.trigger, self._new_take)
+            session.arm(preroll, config.trigger, self.namer.create)
         except JackrecError as error:
             self.notify(str(error), severity="error")
             return
@@ -222,7 +229,7 @@ class ConsoleApp(App[int]):
             self.notify("not recording: 'r' starts a take")
             return
         try:
-            self.session.rotate(self._new_take())
+            self.session.rotate(self.namer.create())
         except JackrecError as error:
             self.notify(str(error), severity="error")
 
@@ -256,7 +263,9 @@ class ConsoleApp(App[int]):
             if config is not None:
                 self.config = config
 
-        self.push_screen(SettingsScreen(self.config, self.config_path, self._file_format), saved)
+        self.push_screen(
+            SettingsScreen(self.config, self.config_path, self.namer.file_format), saved
+        )
 
     def action_toggle_log(self) -> None:
         self.log_view.display = not self.log_view.display
@@ -274,38 +283,3 @@ class ConsoleApp(App[int]):
                 self.exit(0)
 
         self.push_screen(ConfirmQuit(), answered)
-
-    # ---- takes ----
-
-    def _new_take(self) -> Take:
-        """Create the next take's file from the settings.
-
-        The take number is used up only when the file is created.
-        """
-        config = self.config
-        directory = config.recordings
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise JackrecError(f"cannot create {directory}: {error.strerror}") from None
-        number = self._takes + 1
-        while (path := directory / config.take_name(number, dt.datetime.now())).exists():
-            number += 1
-        take = self.session.new_take(path, self._file_format(config))
-        self._takes = number
-        return take
-
-    def _file_format(self, config: Config) -> FileFormat:
-        """The file format of a take begun now under `config`.
-
-        Raises
-        ------
-        UsageError
-            When the settings cannot record it (FLAC with 32-bit samples,
-            more channels armed than the format holds).
-        """
-        armed = max(1, sum(self.session.armed))
-        # The format is named, so the file name does not matter.
-        return resolve_format(
-            Path("take"), config.format, config.bits, armed, self.session.sample_rate, None
-        )

@@ -1,0 +1,614 @@
+"""``jackrec serve``: the recorder as a service, unattended for weeks.
+
+One thread, the service loop (`Service.run`, the main thread), owns the
+session and makes every decision; everything else asks it.  Ten times a
+second it:
+
+- takes the stop signals (SIGINT, SIGTERM: finalize and exit) and SIGHUP
+  (read the settings again, for the next take);
+- answers the control requests queued by the control socket and OSC
+  (`handle`, from their threads);
+- keeps a session open: waits for the JACK server (with backoff; it never
+  starts one), and when the server goes away, finalizes the take (its
+  sidecar says so), waits for the server again, reopens, reconnects and
+  records on in a new take whose sidecar names the outage;
+- follows the sources: ports that appear later and match the patterns are
+  connected, in order, to the free inputs;
+- records as the settings ask (``start``: now, on command, or armed,
+  re-armed after every take), cuts takes where `jackrec.rotation` says,
+  keeps `min_free` bytes free on the disk (no take begins below it plus
+  `RESUME_SECONDS` of audio; a take ends below it), deletes old takes as
+  `retain` asks (`jackrec.retention`);
+- tells the supervisor (systemd) how it is: ready, status, watchdog (only
+  while the disk writer is stepping);
+- hands every event to the log (one line each) and to subscribers.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import logging
+import os
+import queue
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, Protocol
+
+from jackrec import config as config_module
+from jackrec import events, retention
+from jackrec.config import Config
+from jackrec.control import Request, check_argument, refusal, reply
+from jackrec.errors import JackrecError
+from jackrec.jackclient import server_label, server_reachable
+from jackrec.naming import TakeNamer
+from jackrec.rotation import Cut, Rotation
+from jackrec.service_config import ServiceConfig
+from jackrec.session import Session, SessionOptions
+from jackrec.takefile import BYTES_PER_SAMPLE
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1
+#: Waits between attempts to reach the JACK server (the last one repeats).
+BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
+#: A planned rotation is handed to the writer this long before its frame.
+ROTATE_LEAD_SECONDS = 2.0
+#: Room for this much audio above `min_free` before a take may begin.
+RESUME_SECONDS = 5.0
+STATUS_SECONDS = 2.0
+#: The writer has not stepped for this long: no watchdog ping (it steps
+#: every 0.1 s, or after each write).
+WRITER_STALL_SECONDS = 5.0
+#: Retention runs when a take finishes, and at least this often.
+RETAIN_SECONDS = 60.0
+#: How long a control request may wait for the service loop.
+REQUEST_TIMEOUT = 10.0
+#: A take asked for begins within the writer's guard window (0.5 s); past
+#: this it is taken for lost and the service asks again.
+STARTING_SECONDS = 5.0
+SUBSCRIBER_EVENTS = 1000
+#: Settings that belong to the session: they change when it is reopened.
+SESSION_KEYS = ("channels", "ports", "buffer", "preroll")
+
+
+class Supervisor(Protocol):
+    """Who watches the service (systemd's sd_notify); every call may do nothing."""
+
+    def ready(self) -> None: ...
+    def status(self, text: str) -> None: ...
+    def watchdog(self) -> None: ...
+    def reloading(self) -> None: ...
+    def stopping(self) -> None: ...
+
+
+class Unsupervised:
+    """No supervisor: every notification goes nowhere."""
+
+    def ready(self) -> None:
+        pass
+
+    def status(self, text: str) -> None:
+        pass
+
+    def watchdog(self) -> None:
+        pass
+
+    def reloading(self) -> None:
+        pass
+
+    def stopping(self) -> None:
+        pass
+
+
+class EventQueue:
+    """One subscriber's events, newest kept when it falls behind."""
+
+    def __init__(self, subscribers: list[EventQueue]) -> None:
+        self._events: collections.deque[events.Event] = collections.deque(maxlen=SUBSCRIBER_EVENTS)
+        self._ready = threading.Condition()
+        self._subscribers = subscribers
+
+    def put(self, event: events.Event) -> None:
+        with self._ready:
+            self._events.append(event)
+            self._ready.notify()
+
+    def next(self, timeout: float) -> events.Event | None:
+        with self._ready:
+            if not self._events:
+                self._ready.wait(timeout)
+            return self._events.popleft() if self._events else None
+
+    def close(self) -> None:
+        with self._ready:
+            if self in self._subscribers:
+                self._subscribers.remove(self)
+
+
+@dataclasses.dataclass
+class Outage:
+    """The JACK server went away; the next take's sidecar names it."""
+
+    lost: float  # Unix time
+    reason: str
+    take: str | None  # the take it ended, if one was recording
+    back: float | None = None  # Unix time it was reached again
+
+    def notes(self) -> dict[str, Any]:
+        return {
+            "after_outage": {
+                "server_lost_unix_time": self.lost,
+                "server_back_unix_time": self.back,
+                "seconds": None if self.back is None else round(self.back - self.lost, 3),
+                "reason": self.reason,
+                "previous_take": self.take,
+            }
+        }
+
+
+class Service:
+    """The recorder as a service; see the module docstring.
+
+    Parameters
+    ----------
+    config, config_path
+        The settings, and the file to read them again from (SIGHUP, reload).
+    supervisor
+        Told when the service is ready, how it is, that it lives.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        config_path: Path | None,
+        *,
+        supervisor: Supervisor | None = None,
+    ) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.supervisor = supervisor or Unsupervised()
+        self.session: Session | None = None
+        self.namer: TakeNamer | None = None
+        self.want_recording = config.service.start == "now"
+        self._requests: queue.SimpleQueue[tuple[Request, Future[dict[str, Any]]]] = (
+            queue.SimpleQueue()
+        )
+        self._subscribers: list[EventQueue] = []
+        self._subscribers_lock = threading.Lock()
+        self._events_seen = 0
+        self._graph_seen = -1
+        self._next_attempt = 0.0
+        self._attempts = 0
+        self._outage: Outage | None = None
+        self._starting: Path | None = None  # a take asked for, not yet begun
+        self._starting_until = 0.0  # ... which it must by then, or is forgotten
+        self._next_begin = 0.0  # after a take could not be created: not before
+        self._cut: Cut | None = None  # where the recording take ends
+        self._disk_low = False
+        self._ready = False
+        self._last_status = 0.0
+        self._last_retention = 0.0
+        self._stopping = False
+
+    @property
+    def settings(self) -> ServiceConfig:
+        return self.config.service
+
+    # ---- the Controller protocol (any thread) ----
+
+    def handle(self, request: Request) -> dict[str, Any]:
+        """Carry out `request` in the service loop and reply."""
+        if request.command == "subscribe":
+            return refusal("subscribe is answered by the control socket, as a stream")
+        if self._stopping:
+            return refusal("the service is stopping")
+        future: Future[dict[str, Any]] = Future()
+        self._requests.put((request, future))
+        try:
+            return future.result(timeout=REQUEST_TIMEOUT)
+        except TimeoutError:
+            return refusal(f"the service did not answer within {REQUEST_TIMEOUT:g} s")
+
+    def subscribe(self) -> EventQueue:
+        with self._subscribers_lock:
+            subscription = EventQueue(self._subscribers)
+            self._subscribers.append(subscription)
+        return subscription
+
+    # ---- the loop ----
+
+    def run(self, next_signal: Callable[[float], signal.Signals | None]) -> int:
+        """Serve until SIGINT or SIGTERM; the take in progress is finalized."""
+        try:
+            while (received := next_signal(POLL_SECONDS)) not in (signal.SIGINT, signal.SIGTERM):
+                if received == signal.SIGHUP:
+                    with contextlib.suppress(JackrecError):  # announced; the old settings stay
+                        self.reload()
+                self._answer_requests()
+                self._step()
+        finally:
+            self._stopping = True
+            self.supervisor.stopping()
+            self._close("stop request")
+            self._answer_requests()  # those that came meanwhile: refused
+        return 0
+
+    def _step(self) -> None:
+        if self.session is None:
+            self._connect()
+            self._tell_supervisor(None)
+            return
+        session = self.session
+        if session.shutdown.is_set():
+            self._lose_server(session)
+            return
+        self._pass_on_events(session)
+        if session.graph_version != self._graph_seen:
+            self._graph_seen = session.graph_version
+            for source, port in session.connect_sources():
+                log.info("connected %s to %s", source, port)
+        self._keep_disk_free(session)
+        self._record_as_asked(session)
+        self._rotate(session)
+        self._retain()
+        self._tell_supervisor(session)
+
+    # ---- the JACK server ----
+
+    def _connect(self) -> None:
+        if time.monotonic() < self._next_attempt:
+            return
+        label = server_label(self.settings.server)
+        if not server_reachable(self.settings.server):
+            if self._attempts == 0:
+                self._announce(events.WaitingForServer(label))
+            wait = BACKOFF_SECONDS[min(self._attempts, len(BACKOFF_SECONDS) - 1)]
+            self._attempts += 1
+            self._next_attempt = time.monotonic() + wait
+            return
+        try:
+            session = Session(self._session_options()).open()
+        except JackrecError as error:
+            self._announce(events.RecorderError(f"{label}: {error}"))
+            self._next_attempt = time.monotonic() + BACKOFF_SECONDS[-1]
+            return
+        self._attempts = 0
+        self.session, self._events_seen, self._graph_seen = session, 0, session.graph_version
+        self.namer = TakeNamer(session, self.config)
+        if self._outage is not None:
+            self._outage.back = time.time()
+            self._announce(events.ServerBack(label, self._outage.back - self._outage.lost))
+        if self.settings.start == "armed":
+            self._arm(session)
+
+    def _session_options(self) -> SessionOptions:
+        c, s = self.config, self.settings
+        return SessionOptions(
+            channels=c.channels,
+            ports=tuple(c.ports),
+            client_name=s.name,
+            server=s.server,
+            buffer_seconds=c.buffer,
+            preroll_seconds=c.preroll,
+            follow=True,
+        )
+
+    def _lose_server(self, session: Session) -> None:
+        """The server went away: finalize, and wait for it to come back."""
+        take = session.take
+        reason = session.server_gone or ""
+        self._outage = Outage(time.time(), reason, take.path.name if take else None)
+        self._pass_on_events(session)
+        self._close("server shutdown")
+        self._next_attempt = time.monotonic() + BACKOFF_SECONDS[0]
+
+    def _close(self, ended_by: str) -> None:
+        session, self.session = self.session, None
+        if session is None:
+            return
+        session.close(ended_by)
+        self._pass_on_events(session)
+        self._starting, self._cut, self._ready = None, None, False
+
+    # ---- takes ----
+
+    def _record_as_asked(self, session: Session) -> None:
+        state = session.state
+        if self._starting is not None:
+            began = (
+                state in ("recording", "paused") and session.writer_status.take == self._starting
+            )
+            if began or time.monotonic() > self._starting_until:
+                self._starting = None
+            return
+        idle = state in ("stopped", "armed") and not self._disk_low
+        if self.want_recording and idle and time.monotonic() >= self._next_begin:
+            with contextlib.suppress(JackrecError):  # announced; tried again later
+                self._begin(session)
+        elif self.settings.start == "armed" and state == "stopped" and not self._disk_low:
+            self._arm(session)
+
+    def _begin(self, session: Session, name: str | None = None) -> Path:
+        """Create a take and ask for it to begin now; returns its file.
+
+        Raises
+        ------
+        JackrecError
+            When the take cannot be created (announced; no new attempt for
+            `BACKOFF_SECONDS[-1]`).
+        """
+        assert self.namer is not None
+        notes = self._outage.notes() if self._outage is not None else None
+        try:
+            take = self.namer.create(name, notes)
+        except JackrecError as error:
+            self._next_begin = time.monotonic() + BACKOFF_SECONDS[-1]
+            self._announce(events.RecorderError(f"cannot begin a take: {error}"))
+            raise
+        self._outage = None
+        session.record(take)
+        self._starting, self._starting_until = take.path, time.monotonic() + STARTING_SECONDS
+        return take.path
+
+    def _arm(self, session: Session) -> None:
+        """Arm what the settings ask for: the pre-roll, and the trigger if one is set."""
+        assert self.namer is not None
+        session.arm(self.config.preroll, self.config.trigger, self.namer.create)
+
+    def _rotate(self, session: Session) -> None:
+        """Plan the cut of the take recording now, and hand it over in time."""
+        rotation = self._rotation()
+        take = session.take
+        if rotation is None or take is None or session.state != "recording":
+            self._cut = None
+            return
+        rate = session.sample_rate
+        if self._cut is None:
+            start_unix = take.start.get("unix_time", time.time())
+            self._cut = rotation.first_cut(take.start["stream_frame"], start_unix, rate)
+        now_frame, now_unix = session.now(), time.time()
+        if self._cut.seconds_from(now_frame, now_unix, rate) > ROTATE_LEAD_SECONDS:
+            return
+        assert self.namer is not None
+        frame = self._cut.frame_at(now_frame, now_unix, rate)
+        try:
+            session.rotate(self.namer.create(), at=frame)
+        except JackrecError as error:
+            self._announce(events.RecorderError(f"cannot rotate: {error}"))
+            return
+        self._cut = rotation.next_cut(dataclasses.replace(self._cut, frame=frame), rate)
+        self._starting = None
+
+    def _rotation(self) -> Rotation | None:
+        period = self.settings.rotate
+        return None if period is None else Rotation(period, self.settings.rotate_at_clock)
+
+    # ---- the disk ----
+
+    def _keep_disk_free(self, session: Session) -> None:
+        free = _free_bytes(self.config.recordings)
+        if free is None:
+            return
+        frame_bytes = BYTES_PER_SAMPLE.get(self._subtype(), 4) * max(1, sum(session.armed))
+        needed = self.settings.min_free
+        room = needed + round(RESUME_SECONDS * session.sample_rate * frame_bytes)
+        recording = session.state in ("recording", "paused")
+        if recording and free < needed:
+            session.stop("disk full (min_free)")
+            self._starting = None
+        if (free < needed or (not recording and free < room)) != self._disk_low:
+            self._disk_low = not self._disk_low
+            if self._disk_low:
+                self._announce(events.DiskLow(self.config.recordings, free, needed))
+
+    def _subtype(self) -> str:
+        try:
+            return self.namer.file_format().subtype if self.namer else "FLOAT"
+        except JackrecError:
+            return "FLOAT"
+
+    def _retain(self) -> None:
+        s = self.settings
+        if (s.retain_age is None and s.retain_size is None) or (
+            time.monotonic() - self._last_retention < RETAIN_SECONDS
+        ):
+            return
+        self._last_retention = time.monotonic()
+        session = self.session
+        current = session.take.path if session and session.take else None
+        takes = [
+            take
+            for take in retention.finished_takes(self.config.recordings)
+            if take.path != current
+        ]
+        doomed = retention.expired(takes, time.time(), s.retain_age, s.retain_size)
+        for take in doomed:
+            retention.delete(take)
+        if doomed:
+            self._announce(events.TakesDeleted(tuple(take.path.name for take in doomed)))
+
+    # ---- settings ----
+
+    def reload(self) -> list[str]:
+        """Read the settings file again; returns the keys that wait for a reconnect.
+
+        Naming, format, rotation and disk settings apply from the next take;
+        the JACK server and client and the session's channels, ports,
+        buffer and pre-roll when JACK is next connected.
+        """
+        self.supervisor.reloading()
+        try:
+            config = config_module.load(self.config_path)
+        except JackrecError as error:
+            self._announce(events.RecorderError(f"reload refused: {error}"))
+            raise
+        later = [key for key in SESSION_KEYS if getattr(config, key) != getattr(self.config, key)]
+        later += [
+            f"service.{key}"
+            for key in ("server", "name")
+            if getattr(config.service, key) != getattr(self.settings, key)
+        ]
+        self.config = config
+        if self.namer is not None:
+            self.namer.config = config
+        path = self.config_path or config_module.default_path()
+        self._announce(events.SettingsReloaded(path, tuple(later)))
+        self.supervisor.ready()
+        return later
+
+    # ---- requests ----
+
+    def _answer_requests(self) -> None:
+        while True:
+            try:
+                request, future = self._requests.get_nowait()
+            except queue.Empty:
+                return
+            if self._stopping:
+                future.set_result(refusal("the service is stopping"))
+                continue
+            try:
+                future.set_result(self._answer(request))
+            except JackrecError as error:
+                future.set_result(refusal(str(error)))
+
+    def _answer(self, request: Request) -> dict[str, Any]:
+        if request.argument is not None:  # however the request came
+            check_argument(request.command, request.argument)
+        if request.command == "status":
+            return reply(**self.status())
+        if request.command == "reload":
+            return reply(later=self.reload())
+        session = self.session
+        if session is None:
+            raise JackrecError(f"not connected to {server_label(self.settings.server)}")
+        recording = session.state in ("recording", "paused") or self._starting is not None
+        match request.command:
+            case "start":
+                if recording:
+                    raise JackrecError("already recording")
+                self.want_recording = True
+                return reply(take=str(self._begin(session, request.argument)))
+            case "stop":
+                self.want_recording = False
+                if not recording:
+                    raise JackrecError("not recording")
+                session.stop()
+                self._starting = None
+                return reply()
+            case "rotate":
+                if not recording:
+                    raise JackrecError("not recording")
+                assert self.namer is not None
+                take = self.namer.create()
+                session.rotate(take)
+                return reply(take=str(take.path))
+            case "marker":
+                if not recording:
+                    raise JackrecError("not recording: markers go into a take")
+                session.marker(request.argument or "marker")
+                return reply()
+            case "arm":
+                if self.config.preroll <= 0 and self.config.trigger is None:
+                    raise JackrecError("nothing to arm: set preroll or trigger in the settings")
+                self._arm(session)
+                return reply()
+            case "disarm":
+                session.disarm()
+                return reply()
+        raise JackrecError(f"unknown command {request.command}")
+
+    def status(self) -> dict[str, Any]:
+        """The service's state and figures, as the ``status`` request replies."""
+        server = server_label(self.settings.server)
+        session = self.session
+        if session is None:
+            return {"state": "waiting for server", "server": server, "server_up": False}
+        status = session.status()
+        stats = session.capture.stats()
+        ring = session.capture.frames
+        state = status.state
+        if self._disk_low and state in ("stopped", "armed"):
+            state = "waiting for disk space"
+        return {
+            "state": state,
+            "server": server,
+            "server_up": True,
+            "take": str(status.take) if status.take else None,
+            "elapsed": round(status.take_frames / status.sample_rate, 3),
+            "frames": status.take_frames,
+            "xruns": status.xruns,
+            "frames_lost": status.frames_lost,
+            "ring_high_water": round(stats.ring_fill_max / ring.capacity, 4),
+            "callback_us_max": round(stats.callback_ns_max / 1000, 1),
+            "disk_free": status.disk_free,
+            "sample_rate": status.sample_rate,
+            "channels": session.channels,
+            "armed_channels": sum(session.armed),
+            "start": self.settings.start,
+            "rotate": self.settings.rotate,
+        }
+
+    # ---- telling ----
+
+    def _pass_on_events(self, session: Session) -> None:
+        new, self._events_seen = session.events_since(self._events_seen)
+        for event in new:
+            if isinstance(event, events.TakeFinished):
+                self._last_retention = 0.0  # a take is done: retention runs next step
+            self._publish(event)
+
+    def _announce(self, event: events.Event) -> None:
+        """An event of the service's own: logged here, published like the session's."""
+        log.log(event.log_level, "%s", event.text)
+        self._publish(event)
+
+    def _publish(self, event: events.Event) -> None:
+        with self._subscribers_lock:
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            subscriber.put(event)
+
+    def _tell_supervisor(self, session: Session | None) -> None:
+        """Ready once recording or armed; alive while the writer (or, with no
+        session, this loop) steps; the status every `STATUS_SECONDS`."""
+        if session is None:
+            self.supervisor.watchdog()
+        else:
+            if not self._ready and session.state in ("recording", "armed"):
+                self._ready = True
+                self.supervisor.ready()
+            if time.monotonic() - session.writer_status.stepped_at < WRITER_STALL_SECONDS:
+                self.supervisor.watchdog()
+        if time.monotonic() - self._last_status >= STATUS_SECONDS:
+            self._last_status = time.monotonic()
+            self.supervisor.status(status_line(self.status()))
+
+
+def status_line(status: dict[str, Any]) -> str:
+    """The status in one line, for systemd's STATUS= (``systemctl status``)."""
+    parts = [status["state"]]
+    if status.get("take"):
+        parts.append(f"{os.path.basename(status['take'])} {status['elapsed']:.0f} s")
+    if status.get("server_up"):
+        parts += [f"xruns {status['xruns']}", f"lost {status['frames_lost']}"]
+    if status.get("disk_free") is not None:
+        parts.append(f"disk {status['disk_free'] / 2**30:.1f} GiB free")
+    return ", ".join(parts)
+
+
+def _free_bytes(directory: Path) -> int | None:
+    """Free bytes where takes go (the nearest existing directory's disk)."""
+    for candidate in (directory, *directory.parents):
+        try:
+            return shutil.disk_usage(candidate).free
+        except OSError:
+            continue
+    return None
