@@ -6,6 +6,7 @@ The service runs as systemd would run it (``NOTIFY_SOCKET``,
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
@@ -19,7 +20,7 @@ import pytest
 
 from jackrec.counter import check_file
 from jackrec.source import SourceProcess
-from tests.conftest import jackrec_command, stop_process
+from tests.conftest import jackrec_command, server_name, stop_process
 
 #: The watchdog interval the test gives: pings must come well within it.
 WATCHDOG_SECONDS = 2.0
@@ -66,37 +67,47 @@ def notify(tmp_path: Path) -> Iterator[NotifySocket]:
     listener.socket.close()
 
 
-def test_ready_status_watchdog_stopping(
-    generator: SourceProcess, notify: NotifySocket, tmp_path: Path
-) -> None:
-    settings = tmp_path / "service.toml"
-    settings.write_text(
-        f'directory = "{tmp_path}"\nports = ["{generator.name}:out_*"]\nchannels = 4\n'
-        f'[service]\nserver = "{generator.server}"\nname = "jackrec-notify"\nstart = "now"\n'
+def write_settings(path: Path, server: str, ports: str) -> None:
+    path.write_text(
+        f'directory = "{path.parent}"\nports = ["{ports}"]\nchannels = 4\n'
+        f'[service]\nserver = "{server}"\nname = "jackrec-notify"\nstart = "now"\n'
     )
+
+
+@contextlib.contextmanager
+def serving(settings: Path, notify: NotifySocket) -> Iterator[subprocess.Popen[bytes]]:
+    """``jackrec serve`` as systemd runs it, stopped by PID at the end."""
     environment = {
         **os.environ,
         "NOTIFY_SOCKET": str(notify.path),
         "WATCHDOG_USEC": str(int(WATCHDOG_SECONDS * 1e6)),
     }
-    log = tmp_path / "serve.log"
-    with log.open("w") as log_file:
+    with (settings.parent / "serve.log").open("w") as log:
         service = subprocess.Popen(
             jackrec_command("--config", str(settings), "serve"),
             env=environment,
             stdout=subprocess.DEVNULL,
-            stderr=log_file,
+            stderr=log,
         )
     try:
+        yield service
+    finally:
+        stop_process(service)
+
+
+def test_ready_status_watchdog_stopping(
+    generator: SourceProcess, notify: NotifySocket, tmp_path: Path
+) -> None:
+    settings = tmp_path / "service.toml"
+    write_settings(settings, generator.server, f"{generator.name}:out_*")
+    with serving(settings, notify) as service:
         notify.wait_for("READY=1", timeout=30)
         notify.wait_for("WATCHDOG=1", timeout=WATCHDOG_SECONDS)
         notify.listen(3 * WATCHDOG_SECONDS)  # a status every few seconds, pings all along
         assert not notify.received("STOPPING=1")
         service.send_signal(signal.SIGTERM)
         stopping = notify.wait_for("STOPPING=1", timeout=5)
-        assert service.wait(timeout=10) == 0, log.read_text()
-    finally:
-        stop_process(service)
+        assert service.wait(timeout=10) == 0, (tmp_path / "serve.log").read_text()
     pings = [arrived for arrived in notify.received("WATCHDOG=1") if arrived < stopping]
     assert max(b - a for a, b in itertools.pairwise(pings)) < WATCHDOG_SECONDS / 2
     takes = sorted(tmp_path.glob("*.wav"))
@@ -105,3 +116,32 @@ def test_ready_status_watchdog_stopping(
     assert report.exact and report.frames > 0
     statuses = [message for _, message in notify.messages if message.startswith("STATUS=")]
     assert any(takes[0].name in status for status in statuses), statuses
+
+
+def test_every_reload_ends_in_ready(
+    generator: SourceProcess, notify: NotifySocket, tmp_path: Path
+) -> None:
+    """`systemctl reload` waits for READY=1 after RELOADING=1, and so does the unit's
+    state: a reload the service refuses (a broken file) must end in READY=1 too."""
+    settings = tmp_path / "service.toml"
+    write_settings(settings, generator.server, f"{generator.name}:out_*")
+    with serving(settings, notify) as service:
+        notify.wait_for("READY=1", timeout=30)
+        for content in ("channels = 'many'\n", settings.read_text()):  # refused, then taken
+            settings.write_text(content)
+            notify.messages.clear()
+            service.send_signal(signal.SIGHUP)
+            reloading = notify.wait_for("RELOADING=1", timeout=5)
+            assert notify.wait_for("READY=1", timeout=5) >= reloading
+
+
+def test_no_reload_is_told_before_ready(notify: NotifySocket, tmp_path: Path) -> None:
+    """Waiting for its JACK server the unit is still starting: a reload must not
+    make it READY, nor tell systemd of a reload it is not in."""
+    settings = tmp_path / "service.toml"
+    write_settings(settings, server_name("never-started"), "counter:out_*")
+    with serving(settings, notify) as service:
+        notify.wait_for("WATCHDOG=1", timeout=30)  # the loop runs
+        service.send_signal(signal.SIGHUP)
+        notify.listen(2.0)
+    assert not notify.received("READY=1") and not notify.received("RELOADING=1")
