@@ -64,6 +64,7 @@ $(BIN)/jackrec: pyproject.toml setup.py cext/*.c cext/*.h cext/build_core.py
 # as the package build compiles it but with warnings as errors, in a copy of
 # cext/ so that the checkout stays clean.
 lint: venv
+	@! git grep -nE '^(<<<<<<<|>>>>>>>) ' || { echo "merge conflict markers left"; exit 1; }
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -14,13 +14,17 @@ import math
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from jackrec import __version__, signals
 from jackrec import config as config_module
 from jackrec.config import Config
+from jackrec.control import Request, RequestError, check_argument
+from jackrec.control_client import ControlClient
+from jackrec.control_socket import default_socket_path
 from jackrec.doctor import diagnose, report
 from jackrec.errors import JackrecError, UsageError
 from jackrec.jackclient import check_names as check_client_names
@@ -31,7 +35,7 @@ from jackrec.ports import list_ports
 from jackrec.repair import repair
 from jackrec.session import Session, SessionOptions
 from jackrec.source import SignalSource
-from jackrec.status import CLEAR_LINE, StatusLine, Summary, summary_text
+from jackrec.status import CLEAR_LINE, StatusLine, Summary, format_clock, summary_text
 from jackrec.take import check_names as check_take_names
 from jackrec.takefile import resolve_format
 from jackrec.units import parse_duration
@@ -153,7 +157,61 @@ def build_parser() -> ArgumentParser:
         help="the console on JACK, or on a private demo server when none runs",
     )
     add_console_options(run, default_dir=Path("recordings"))
+    add_ctl_parser(commands, verbose)
     return parser
+
+
+#: ``jackrec ctl``'s commands and what they do.
+CTL_COMMANDS = {
+    "status": "the service's state and figures",
+    "start": "begin a take now (reaching into the pre-roll when armed)",
+    "stop": "end the take",
+    "rotate": "end the take and begin the next at the same frame",
+    "marker": "a marker in the take",
+    "arm": "arm the pre-roll and level trigger the settings ask for",
+    "disarm": "disarm them",
+    "reload": "read the settings again (applied at the next take)",
+    "events": "print the service's events as they happen, until Ctrl-C",
+}
+
+
+def add_ctl_parser(commands: Any, verbose: argparse.ArgumentParser) -> None:
+    ctl = commands.add_parser(
+        "ctl",
+        parents=[verbose],
+        help="control a running jackrec serve through its socket",
+        description="Send one command to a running jackrec serve and print its reply, "
+        "or follow its events.  A refused command is an error (exit status 1).",
+    )
+    ctl.add_argument(
+        "--socket",
+        type=Path,
+        metavar="PATH",
+        help="the service's control socket (default: $XDG_RUNTIME_DIR/jackrec/control.sock)",
+    )
+    # --json before or after the command; SUPPRESS keeps the command from resetting it
+    ctl.add_argument("--json", action="store_true", help="print the reply as JSON")
+    json_option = ArgumentParser(add_help=False)
+    json_option.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print the reply as JSON (events: one object a line)",
+    )
+    actions = ctl.add_subparsers(
+        dest="action", required=True, metavar="COMMAND", parser_class=ArgumentParser
+    )
+    for name, text in CTL_COMMANDS.items():
+        action = actions.add_parser(name, parents=[json_option], help=text, description=text)
+        if name == "start":
+            action.add_argument(
+                "argument",
+                nargs="?",
+                metavar="NAME",
+                help="the take's file name in the recording directory (default: the template)",
+            )
+        elif name == "marker":
+            action.add_argument("argument", metavar="TEXT", help="the marker's label")
 
 
 def add_console_options(parser: argparse.ArgumentParser, default_dir: Path | None) -> None:
@@ -360,6 +418,79 @@ def tui_command(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
+#: The status reply's fields that ``jackrec ctl`` knows, in the order it
+#: prints them, with their labels; any other field follows under its own name.
+STATUS_FIELDS = {
+    "state": "state",
+    "take": "take",
+    "elapsed": "elapsed",
+    "frames": "frames",
+    "xruns": "xruns",
+    "frames_lost": "lost frames",
+    "ring_high_water": "ring high-water",
+    "callback_us_max": "callback max",
+    "disk_free": "disk free",
+}
+
+
+def ctl_command(args: argparse.Namespace) -> int:
+    """One request to the service and its reply, or its events until Ctrl-C."""
+    argument = getattr(args, "argument", None)
+    command = "subscribe" if args.action == "events" else args.action
+    if argument is not None:
+        try:
+            check_argument(command, argument)
+        except RequestError as error:
+            raise UsageError(str(error)) from None
+    with ControlClient(args.socket or default_socket_path()) as client:
+        if command == "subscribe":
+            for event in client.events():  # ends with an error when the service goes
+                print(json.dumps(event) if args.json else event_text(event), flush=True)
+        answer = client.request(Request(command, argument))
+    if args.json:
+        print(json.dumps(answer))
+    elif answer.get("ok"):
+        text = reply_text(answer)
+        if text:
+            print(text)
+    if not answer.get("ok"):
+        raise JackrecError(str(answer.get("error", "refused")))
+    return 0
+
+
+def reply_text(answer: dict[str, Any]) -> str:
+    """A reply's fields as aligned lines: the known ones first, in their order."""
+    fields = [key for key in STATUS_FIELDS if key in answer]
+    fields += [key for key in answer if key not in STATUS_FIELDS and key != "ok"]
+    labels = {key: STATUS_FIELDS.get(key, key.replace("_", " ")) for key in fields}
+    width = max((len(label) for label in labels.values()), default=0)
+    return "\n".join(f"{labels[key]:<{width}}  {field_text(key, answer[key])}" for key in fields)
+
+
+def field_text(key: str, value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value if isinstance(value, str) else json.dumps(value)
+    if key == "elapsed":
+        return format_clock(value)
+    if key == "ring_high_water":
+        return f"{value:.1%}"
+    if key == "callback_us_max":
+        return f"{value:.0f} us"
+    if key == "disk_free":
+        return f"{value / 2**30:.1f} GiB"
+    return str(value)
+
+
+def event_text(event: dict[str, Any]) -> str:
+    """``12:00:01 warning: <text>``: an event as ``jackrec ctl events`` prints it."""
+    clock = time.strftime("%H:%M:%S", time.localtime(float(event.get("time", 0))))
+    level = event.get("level")
+    prefix = f"{level}: " if level in ("warning", "error") else ""
+    return f"{clock} {prefix}{event.get('text', event.get('event', ''))}"
+
+
 #: The demo's private servers.  Fixed names, never one per run: JACK's
 #: registry holds eight servers, and a killed one's slot is freed only when
 #: a server of the same name starts again.
@@ -413,6 +544,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "tui": tui_command,
     "run": run_command,
     "serve": serve_command,
+    "ctl": ctl_command,
 }
 
 

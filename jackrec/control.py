@@ -37,6 +37,8 @@ from jackrec.events import Event
 
 #: The longest request line accepted (bytes, with its newline).
 MAX_REQUEST_BYTES = 4096
+#: The refusal of a longer one.
+TOO_LONG = f"request longer than {MAX_REQUEST_BYTES} bytes"
 #: The longest marker label.
 MAX_LABEL = 200
 COMMANDS = ("status", "start", "stop", "rotate", "marker", "arm", "disarm", "reload", "subscribe")
@@ -81,7 +83,7 @@ def parse_request(line: bytes) -> Request:
         or carries an argument of the wrong kind.
     """
     if len(line) > MAX_REQUEST_BYTES:
-        raise RequestError(f"request longer than {MAX_REQUEST_BYTES} bytes")
+        raise RequestError(TOO_LONG)
     try:
         data = json.loads(line)
     except (ValueError, UnicodeDecodeError):

@@ -220,3 +220,16 @@ class SettingsReloaded(Event):
         if self.later:
             text += f" ({', '.join(self.later)}: when JACK is next connected)"
         return text
+
+
+@dataclass(frozen=True)
+class EventsDropped(Event):
+    """A control-socket subscriber read too slowly: this many events were not sent to it."""
+
+    level: ClassVar[Level] = "warning"
+    log_level: ClassVar[int] = logging.WARNING
+    count: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.count} events dropped (this subscriber read too slowly)"
