@@ -92,8 +92,9 @@ install_unit() {
             systemd-sysusers "$sysusers_dir/jackrec.conf"
             mkdir -p /etc/jackrec
         fi
-        say "" "Next: write /etc/jackrec/NAME.toml (directory = \"/var/lib/jackrec/NAME\"), run" \
-            "the JACK server as the jackrec user, then:" \
+        say "" "Next: write /etc/jackrec/NAME.toml (directory = \"/var/lib/jackrec/NAME\", and in" \
+            "[service] socket = \"/run/jackrec/NAME.sock\"), run the JACK server as the jackrec" \
+            "user, then:" \
             "  systemctl daemon-reload" \
             "  systemctl enable --now jackrec@NAME" \
             "  journalctl -u jackrec@NAME -f"

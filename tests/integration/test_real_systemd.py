@@ -181,11 +181,12 @@ def read_take(systemd: BootedSystemd, path: str, seconds: float | None = SECONDS
         assert report.frames == seconds * RATE, report
 
 
-def settings(directory: str, server: str) -> str:
+def settings(directory: str, server: str, socket: str | None = None) -> str:
     """A settings file: the counter's channels, into `directory`, from start-up."""
     return (
         f'directory = "{directory}"\nports = ["counter:out_*"]\nchannels = {CHANNELS}\n'
         f'[service]\nserver = "{server}"\nstart = "now"\n'
+        + (f'socket = "{socket}"\n' if socket else "")
     )
 
 
@@ -204,7 +205,8 @@ def test_the_system_template_serves(systemd: BootedSystemd) -> None:
     server = server_name("systemd")
     manager.start_jackd_and_counter(server, "jackrec")
     recordings = "/var/lib/jackrec/test"  # jackrec@test's StateDirectory=
-    systemd.write("/etc/jackrec/test.toml", settings(recordings, server))
+    # No $XDG_RUNTIME_DIR for a system service: the socket is named, in its RuntimeDirectory=.
+    systemd.write("/etc/jackrec/test.toml", settings(recordings, server, "/run/jackrec/test.sock"))
     manager.systemctl("daemon-reload")
     assert manager.serve("jackrec@test.service") < STOP_SECONDS
     read_take(systemd, only_take(systemd, recordings), seconds=None)
