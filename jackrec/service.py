@@ -447,12 +447,17 @@ class Service:
         the JACK server and client and the session's channels, ports,
         buffer and pre-roll when JACK is next connected.
         """
-        self.supervisor.reloading()
+        reporting = self._ready  # before READY=1 systemd is still starting the unit
+        if reporting:
+            self.supervisor.reloading()
         try:
             config = config_module.load(self.config_path)
         except JackrecError as error:
             self._announce(events.RecorderError(f"reload refused: {error}"))
             raise
+        finally:  # refused or not, the reload is over: `systemctl reload` waits for READY=1
+            if reporting:
+                self.supervisor.ready()
         later = [key for key in SESSION_KEYS if getattr(config, key) != getattr(self.config, key)]
         later += [
             f"service.{key}"
@@ -464,7 +469,6 @@ class Service:
             self.namer.config = config
         path = self.config_path or config_module.default_path()
         self._announce(events.SettingsReloaded(path, tuple(later)))
-        self.supervisor.ready()
         return later
 
     # ---- requests ----
