@@ -22,7 +22,7 @@ WARNINGS = $(shell JACKREC_WERROR=1 $(BIN)/python cext/build_core.py)
 PACKAGE := $(BUILD)/package
 
 .PHONY: run test bench screenshots deps venv lint sanitize tsan asan valgrind unit integration \
-	package clean
+	package clean install-service uninstall-service
 
 run: venv
 	$(BIN)/jackrec run
@@ -114,6 +114,20 @@ package: venv
 	$(PYTHON) -m venv $(PACKAGE)/venv
 	$(PACKAGE)/venv/bin/pip install -q $(PACKAGE)/dist/*.whl
 	JACKREC_PACKAGE_DIR=$(PACKAGE) $(BIN)/pytest tests/package
+
+# `make install-service`: the user unit into ~/.config/systemd/user, running
+# JACKREC (default: this checkout's venv, built first); SYSTEM=1: the system
+# template jackrec@.service into /etc/systemd/system and the jackrec user (as
+# root; JACKREC must then live outside home directories).  A unit edited since
+# it was installed is never replaced or removed without FORCE=1.  Both print
+# the systemctl commands that follow.  See docs/service.md.
+JACKREC ?= $(abspath $(BIN)/jackrec)
+
+install-service: $(if $(filter $(abspath $(BIN)/jackrec),$(JACKREC)),venv)
+	JACKREC='$(JACKREC)' SYSTEM='$(SYSTEM)' FORCE='$(FORCE)' sh systemd/install-service.sh install
+
+uninstall-service:
+	SYSTEM='$(SYSTEM)' FORCE='$(FORCE)' sh systemd/install-service.sh uninstall
 
 clean:
 	rm -rf $(VENV) $(BUILD) *.egg-info jackrec/_core*.so .mypy_cache .pytest_cache .ruff_cache

@@ -577,15 +577,16 @@ def run_command(args: argparse.Namespace) -> int:
 
 def serve_command(args: argparse.Namespace) -> int:
     """``jackrec serve``: the service, until SIGTERM (see `jackrec.service`)."""
-    from jackrec.service import Service  # imported here: only the service needs it
+    from jackrec.sdnotify import Notifier  # imported here: only the service needs them
+    from jackrec.service import Service, serve
 
     config = load_config(args)
     config.check(str(args.config or config_module.default_path()))
     # Every event is a line of the service's log.
     logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
-    service = Service(config, args.config)
+    service = Service(config, args.config, supervisor=Notifier())  # systemd, if it ran us
     with signals.taken() as next_signal:
-        return service.run(next_signal)
+        return serve(service, next_signal)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

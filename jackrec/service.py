@@ -47,10 +47,12 @@ from jackrec import events, retention
 from jackrec.channel_list import parse_channel_list
 from jackrec.config import Config
 from jackrec.control import Request, check_argument, refusal, reply
+from jackrec.control_socket import ControlServer, default_socket_path
 from jackrec.errors import JackrecError
 from jackrec.jackclient import server_label, server_reachable
 from jackrec.levels import MeterAccount, SharedMeters
 from jackrec.naming import TakeNamer
+from jackrec.osc import OscServer
 from jackrec.recorder import channels_of
 from jackrec.rotation import Cut, Rotation
 from jackrec.service_config import ServiceConfig
@@ -78,6 +80,8 @@ REQUEST_TIMEOUT = 10.0
 #: this it is taken for lost and the service asks again.
 STARTING_SECONDS = 5.0
 SUBSCRIBER_EVENTS = 1000
+#: Where a system service's control sockets go (systemd's RuntimeDirectory=jackrec).
+SYSTEM_SOCKETS = Path("/run/jackrec")
 #: Settings that belong to the session: they change when it is reopened.
 SESSION_KEYS = ("channels", "ports", "buffer", "preroll")
 
@@ -114,10 +118,10 @@ class Unsupervised:
 class EventQueue:
     """One subscriber's events, newest kept when it falls behind."""
 
-    def __init__(self, subscribers: list[EventQueue]) -> None:
+    def __init__(self, subscribers: list[EventQueue], lock: threading.Lock) -> None:
         self._events: collections.deque[events.Event] = collections.deque(maxlen=SUBSCRIBER_EVENTS)
         self._ready = threading.Condition()
-        self._subscribers = subscribers
+        self._subscribers, self._lock = subscribers, lock  # the service's list, and its lock
 
     def put(self, event: events.Event) -> None:
         with self._ready:
@@ -131,7 +135,7 @@ class EventQueue:
             return self._events.popleft() if self._events else None
 
     def close(self) -> None:
-        with self._ready:
+        with self._lock:
             if self in self._subscribers:
                 self._subscribers.remove(self)
 
@@ -224,7 +228,7 @@ class Service:
 
     def subscribe(self) -> EventQueue:
         with self._subscribers_lock:
-            subscription = EventQueue(self._subscribers)
+            subscription = EventQueue(self._subscribers, self._subscribers_lock)
             self._subscribers.append(subscription)
         return subscription
 
@@ -460,12 +464,17 @@ class Service:
         the JACK server and client and the session's channels, ports,
         buffer and pre-roll when JACK is next connected.
         """
-        self.supervisor.reloading()
+        reporting = self._ready  # before READY=1 systemd is still starting the unit
+        if reporting:
+            self.supervisor.reloading()
         try:
             config = config_module.load(self.config_path)
         except JackrecError as error:
             self._announce(events.RecorderError(f"reload refused: {error}"))
             raise
+        finally:  # refused or not, the reload is over: `systemctl reload` waits for READY=1
+            if reporting:
+                self.supervisor.ready()
         later = [key for key in SESSION_KEYS if getattr(config, key) != getattr(self.config, key)]
         later += [
             f"service.{key}"
@@ -477,7 +486,6 @@ class Service:
             self.namer.config = config
         path = self.config_path or config_module.default_path()
         self._announce(events.SettingsReloaded(path, tuple(later)))
-        self.supervisor.ready()
         return later
 
     # ---- requests ----
@@ -663,3 +671,42 @@ def _free_bytes(directory: Path) -> int | None:
         except OSError:
             continue
     return None
+
+
+def socket_path(settings: ServiceConfig) -> Path:
+    """Where the service's control socket goes.
+
+    The settings' ``socket``, else ``$XDG_RUNTIME_DIR/jackrec/control.sock``,
+    else (a system service: no login session) ``/run/jackrec/<name>.sock``.
+    """
+    if settings.socket is not None:
+        return Path(settings.socket).expanduser()
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return default_socket_path()
+    return SYSTEM_SOCKETS / f"{settings.name}.sock"
+
+
+def serve(service: Service, next_signal: Callable[[float], signal.Signals | None]) -> int:
+    """Run `service` with its control faces: the socket, and OSC if asked for.
+
+    Raises
+    ------
+    JackrecError
+        When a face cannot start (another service holds the socket, the OSC
+        port is taken): before anything is recorded.
+    """
+    settings = service.settings
+    faces: list[ControlServer | OscServer] = [
+        ControlServer(socket_path(settings), service, group=settings.socket_group)
+    ]
+    if settings.osc_port is not None:
+        faces.append(OscServer(settings.osc_port, service))
+    started: list[ControlServer | OscServer] = []
+    try:
+        for face in faces:
+            face.start()
+            started.append(face)
+        return service.run(next_signal)
+    finally:
+        for face in reversed(started):
+            face.close()

@@ -7,6 +7,7 @@ the ones about signals and the disk run ``jackrec serve`` as a process.
 
 from __future__ import annotations
 
+import json
 import math
 import signal
 import subprocess
@@ -46,7 +47,7 @@ def settings(tmp_path: Path, server: str, ports: str, service: str = "") -> Path
         f'directory = "{tmp_path / "takes"}"\ntemplate = "take{{n:03}}"\n'
         f'ports = ["{ports}"]\nchannels = 4\npreroll = 1.0\n'
         f'[service]\nserver = "{server}"\nname = "jackrec-service"\nmin_free = "1M"\n'
-        f"{service}\n"
+        f'socket = "{tmp_path / "control.sock"}"\n{service}\n'
     )
     return path
 
@@ -229,7 +230,8 @@ def test_it_survives_a_jack_server_restart(tmp_path: Path, server_signal: signal
     assert abs(outage["server_lost_unix_time"] - lost.time) < 1.0
     for take in (first, second):  # each gapless (the counter restarts with its source)
         data, _ = sf.read(str(take), dtype="float32")
-        data = data[np.flatnonzero(data.any(axis=1))[0] :]  # silent until the source came
+        # silent until the source came back, and its ports connect one by one
+        data = data[max(np.flatnonzero(channel)[0] for channel in data.T) :]
         report = counter.check(data)
         assert report.gapless and report.frames > RATE // 2
 
@@ -297,17 +299,23 @@ def run_serve_on_a_small_disk(
 ) -> tuple[int, str, Path]:
     """``jackrec serve`` with its takes on a tmpfs, `ballast_mib` of it taken.
 
-    After `free_after` seconds the ballast goes (the disk has room again);
-    after `stop_after` the service gets SIGTERM.  The takes are copied out.
+    A second before `free_after` seconds, ``jackrec ctl status --json`` goes
+    to tmp_path/status.json; then the ballast goes (the disk has room
+    again); after `stop_after` more the service gets SIGTERM.  The takes
+    are copied out.
     """
     disk, saved = tmp_path / "takes", tmp_path / "saved"
     disk.mkdir()
     saved.mkdir()
     serve = " ".join(jackrec_command("--config", str(config), "serve"))
+    status = " ".join(
+        jackrec_command("ctl", "--socket", str(tmp_path / "control.sock"), "status", "--json")
+    )
     script = (
         f'mount -t tmpfs -o size={size} jackrec-full "{disk}" || exit 99; '
         f'head -c {ballast_mib}M /dev/zero > "{disk}/ballast"; '
-        f'{serve} & pid=$!; sleep {free_after}; rm "{disk}/ballast"; sleep {stop_after}; '
+        f"{serve} & pid=$!; sleep {free_after - 1}; {status} > {tmp_path}/status.json; "
+        f'sleep 1; rm "{disk}/ballast"; sleep {stop_after}; '
         f'kill -TERM $pid; wait $pid; status=$?; cp -a "{disk}/." "{saved}/"; exit $status'
     )
     result = subprocess.run(
@@ -333,7 +341,7 @@ def test_a_full_disk_ends_the_take_and_the_service_records_on_when_there_is_room
     config.write_text(config.read_text().replace('min_free = "1M"', f'min_free = "{min_free}"'))
     # 4 float channels: 0.77 MB/s; a take begins with min_free plus 5 s of room
     status, stderr, saved = run_serve_on_a_small_disk(
-        tmp_path, config, "9M", ballast_mib=4, free_after=8, stop_after=3
+        tmp_path, config, "9M", ballast_mib=4, free_after=10, stop_after=3
     )
     assert status == 0, stderr
     assert "Traceback" not in stderr
@@ -343,6 +351,8 @@ def test_a_full_disk_ends_the_take_and_the_service_records_on_when_there_is_room
     assert sf.info(str(first)).frames == full["frames"] > RATE
     assert read_sidecar(second)["complete"]
     assert "min_free" in stderr and "no take until there is room" in stderr
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["ok"] and status["state"] == "waiting for disk space" and status["take"] is None
     for take in (first, second):
         assert counter.check_file(take).gapless
 
