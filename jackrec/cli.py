@@ -181,6 +181,8 @@ CTL_COMMANDS = {
     "stop": "end the take",
     "rotate": "end the take and begin the next at the same frame",
     "marker": "a marker in the take",
+    "pause": "leave frames out of the take until resume (the sidecar notes it)",
+    "resume": "record on after pause",
     "arm": "arm the pre-roll and level trigger the settings ask for",
     "disarm": "disarm them",
     "reload": "read the settings again (applied at the next take)",

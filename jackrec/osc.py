@@ -44,8 +44,10 @@ COMPATIBLE_PATHS = {
     "/stop": "stop",
 }
 OWN_PREFIX = "/jackrec/"
-#: The commands OSC can give (they need no reply).
-OSC_COMMANDS = tuple(command for command in COMMANDS if command not in ("status", "subscribe"))
+#: The commands OSC can give (those that are not asked for their reply).
+OSC_COMMANDS = tuple(
+    command for command in COMMANDS if command not in ("status", "channels", "meters", "subscribe")
+)
 #: The largest UDP datagram.
 MAX_DATAGRAM = 65536
 CLOSE_TIMEOUT = 2.0
