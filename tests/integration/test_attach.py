@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import signal
+import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -29,7 +31,7 @@ from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from jackrec.tui.app import ConsoleApp
 from jackrec.tui.dialogs import ConfirmQuit, HelpScreen
-from tests.conftest import RATE, jackrec_command
+from tests.conftest import RATE, jackrec_command, stop_process
 from tests.control_fakes import short_directory
 from tests.integration.test_service import Running, settings, takes
 from tests.tmux import Tmux, wait_for_exit
@@ -127,7 +129,8 @@ def test_the_attached_console_records_marks_pauses_and_stops(
     (pause,) = sidecar["pauses"]
     report = counter.check_file(take)  # whole, but for the stretch the pause left out
     assert report.exact and report.frames > RATE and report.torn == []
-    assert report.discontinuities == [(pause["file_frame"], pause["frames"])]
+    ((at, jump),) = report.discontinuities  # the counter's position jumps by the pause
+    assert at == pause["file_frame"] and (jump - pause["frames"]) % counter.PERIOD == 0
     logged = [type(event) for event in app.recorder.events_since(0)[0]]
     for kind in (events.TakeStarted, events.MarkerAdded, events.TakeFinished):
         assert kind in logged, logged
@@ -194,11 +197,14 @@ def test_a_service_without_its_jack_server_cannot_be_attached(tmp_path: Path) ->
 # ---- in a real terminal ----
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
-def test_jackrec_tui_attach_in_tmux(tmux: Tmux, served: Served, tmp_path: Path) -> None:
-    """Record, mark and stop; quit; attach again; the service goes away: one line, status 1."""
-    attach = jackrec_command("tui", "--attach", str(served.socket))
-    tmux.start(attach, tmp_path / "exit")
+needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
+
+
+@needs_tmux
+def test_jackrec_tui_attach_in_tmux_records_marks_and_stops(
+    tmux: Tmux, served: Served, tmp_path: Path
+) -> None:
+    tmux.start(jackrec_command("tui", "--attach", str(served.socket)), tmp_path / "exit")
     tmux.wait_for("STOPPED")
     tmux.press("r")
     tmux.wait_for("● REC")
@@ -209,15 +215,36 @@ def test_jackrec_tui_attach_in_tmux(tmux: Tmux, served: Served, tmp_path: Path) 
     tmux.wait_for("ended by stop request")
     tmux.press("q")
     assert wait_for_exit(tmp_path / "exit") == "exit=0"
-    tmux.kill()
-
-    tmux.start(attach, tmp_path / "exit-again")
-    tmux.wait_for("STOPPED")
-    served.control.close()
-    assert wait_for_exit(tmp_path / "exit-again") == "exit=1"
-    (said,) = [line.strip() for line in tmux.screen().splitlines() if line.strip()]
-    assert re.fullmatch(rf"jackrec: error: the service on {re.escape(str(served.socket))} .+", said)
-
     (take,) = takes(tmp_path)
     assert counter.check_file(take).gapless
     assert [marker["label"] for marker in read_sidecar(take)["markers"]] == ["marker 1"]
+
+
+@needs_tmux
+def test_jackrec_tui_attach_says_when_jackrec_serve_stops(
+    tmux: Tmux, generator: SourceProcess, tmp_path: Path
+) -> None:
+    """SIGTERM to the service: its take is finalized, the console says so in one line."""
+    path = settings(tmp_path, generator.server, f"{generator.name}:out_[1-4]", 'start = "now"')
+    socket = tmp_path / "control.sock"  # the settings' socket
+    log = tmp_path / "serve.log"
+    with log.open("w") as stderr:
+        service = subprocess.Popen(jackrec_command("--config", str(path), "serve"), stderr=stderr)
+    try:
+        deadline = time.monotonic() + 20
+        while not socket.exists():
+            assert service.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        tmux.start(jackrec_command("tui", "--attach", str(socket)), tmp_path / "exit")
+        tmux.wait_for("● REC")
+        time.sleep(1.0)
+        service.send_signal(signal.SIGTERM)
+        assert service.wait(10) == 0
+    finally:
+        stop_process(service)
+    assert wait_for_exit(tmp_path / "exit") == "exit=1"
+    (said,) = [line.strip() for line in tmux.screen().splitlines() if line.strip()]
+    assert re.fullmatch(rf"jackrec: error: the service on {re.escape(str(socket))} .+", said)
+    (take,) = takes(tmp_path)
+    assert read_sidecar(take)["complete"] is True
+    assert counter.check_file(take).gapless
