@@ -18,7 +18,6 @@ ends (status 1), as it does when a JACK server shuts down under it.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -223,16 +222,23 @@ class RemoteRecorder:
             self._channels, self._channels_version = channels, version
 
     def _watch(self, client: ControlClient) -> None:
-        """The status, ten times a second, and the channels when they change."""
-        with contextlib.suppress(JackrecError):  # the service went away: lost says so
-            while not self._closing.wait(POLL_SECONDS):
+        """The status, ten times a second, and the channels when they change.
+
+        A refusal (the service busy or stopping, its JACK server gone between
+        the two requests) is asked again next time; a service gone ends it.
+        """
+        while not self._closing.wait(POLL_SECONDS):
+            try:
                 status, rate, version = self._read_status(client)
                 with self._lock:
                     self._status, self._bytes_per_second = status, rate
                     changed = version not in (None, self._channels_version)
                 if changed:
-                    with contextlib.suppress(Refused):  # the JACK server went away meanwhile
-                        self._take_channels(self._ask(client, Request("channels")))
+                    self._take_channels(self._ask(client, Request("channels")))
+            except Refused:
+                continue
+            except JackrecError:
+                return  # the service went away: `lost` says so
 
     def _follow(self, client: ControlClient) -> None:
         """Subscribe, and keep the service's events as they come."""

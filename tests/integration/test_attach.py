@@ -26,12 +26,20 @@ from jackrec.control import Request, meter_reading
 from jackrec.control_client import ControlClient
 from jackrec.control_socket import ControlServer
 from jackrec.errors import JackrecError
+from jackrec.jackserver import DummyServer
 from jackrec.remote import RemoteRecorder
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from jackrec.tui.app import ConsoleApp
 from jackrec.tui.dialogs import ConfirmQuit, HelpScreen
-from tests.conftest import RATE, jackrec_command, stop_process
+from tests.conftest import (
+    PERIOD,
+    RATE,
+    jackrec_command,
+    server_name,
+    start_generator,
+    stop_process,
+)
 from tests.control_fakes import short_directory
 from tests.integration.test_service import Running, settings, takes
 from tests.tmux import Tmux, wait_for_exit
@@ -162,6 +170,50 @@ def test_the_console_ends_when_the_service_goes_away(served: Served) -> None:
     app = run(recorder, scenario)
     assert app.return_code == 1
     assert recorder.lost is not None and str(served.socket) in recorder.lost
+
+
+def test_the_attached_console_rides_out_a_jack_server_restart(tmp_path: Path) -> None:
+    """The service waits for its server and records on; the console shows it all."""
+    name = server_name("attach-restart")
+    path = settings(tmp_path, name, "counter-ar:out_*", 'start = "now"')
+    server = DummyServer(name, rate=RATE, period=PERIOD, synchronous=True).start()
+    generator = start_generator(name, 4, "counter-ar")
+
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        nonlocal server, generator
+        await wait_for_state(pilot, app, "recording")
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        await wait_for_state(pilot, app, "waiting for server")
+        await pilot.pause(0.2)
+        assert "NO JACK" in str(app.transport.render())
+        generator.stop()
+        server.stop()
+        server = DummyServer(name, rate=RATE, period=PERIOD, synchronous=True).start()
+        generator = start_generator(name, 4, "counter-ar")
+        await wait_for_state(pilot, app, "recording")  # a new take
+        for _ in range(100):  # the sources connected again, and seen
+            if app.meters.labels == ["out_1", "out_2", "out_3", "out_4"]:
+                break
+            await pilot.pause(0.1)
+        assert app.meters.labels == ["out_1", "out_2", "out_3", "out_4"]
+        assert app.recorder.lost is None
+        await pilot.press("q")
+
+    try:
+        with short_directory() as directory, Running(path) as running:
+            control = ControlServer(directory / "control.sock", running.service)
+            control.start()
+            try:
+                running.wait_for(lambda: running.state() == "recording")
+                app = run(RemoteRecorder(control.path), scenario)
+            finally:
+                control.close()
+    finally:
+        generator.stop()
+        server.stop()
+    assert app.return_code == 0
+    assert len(takes(tmp_path)) == 2
 
 
 def test_two_readers_of_the_levels_each_see_every_frame(served: Served) -> None:
