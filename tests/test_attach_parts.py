@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from jackrec import events
+from jackrec.cli import main
 from jackrec.control import (
     Request,
     RequestError,
@@ -199,3 +200,15 @@ def test_each_connection_reads_the_levels_since_its_own_last_look() -> None:
                 assert reader.closed.wait(5)
         finally:
             server.close()
+
+
+def test_attach_takes_no_recording_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tui", "--attach", "/nowhere.sock", "-c", "4", "--dir", "x"]) == 2
+    assert capsys.readouterr().err == (
+        "jackrec: error: --attach takes none of --channels, --dir: "
+        "the service's settings say how it records\n"
+    )
+    assert main(["-v", "tui", "--attach", "/nowhere.sock"]) == 1
+    assert capsys.readouterr().err.endswith(
+        "jackrec: error: no jackrec service on /nowhere.sock (is it running?)\n"
+    )
