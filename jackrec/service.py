@@ -500,6 +500,8 @@ class Service:
             case "start":
                 if recording:
                     raise JackrecError("already recording")
+                if self._disk_low:
+                    raise JackrecError("not enough free space for a take (min_free)")
                 self.want_recording = True
                 return reply(take=str(self._begin(session, request.argument)))
             case "stop":
