@@ -80,8 +80,6 @@ REQUEST_TIMEOUT = 10.0
 #: this it is taken for lost and the service asks again.
 STARTING_SECONDS = 5.0
 SUBSCRIBER_EVENTS = 1000
-#: Where a system service's control sockets go (systemd's RuntimeDirectory=jackrec).
-SYSTEM_SOCKETS = Path("/run/jackrec")
 #: Settings that belong to the session: they change when it is reopened.
 SESSION_KEYS = ("channels", "ports", "buffer", "preroll")
 
@@ -519,6 +517,8 @@ class Service:
             case "start":
                 if recording:
                     raise JackrecError("already recording")
+                if self._disk_low:
+                    raise JackrecError("not enough free space for a take (min_free)")
                 self.want_recording = True
                 return reply(take=str(self._begin(session, request.argument)))
             case "stop":
@@ -636,19 +636,27 @@ class Service:
             subscriber.put(event)
 
     def _tell_supervisor(self, session: Session | None) -> None:
-        """Ready once recording or armed; alive while the writer (or, with no
-        session, this loop) steps; the status every `STATUS_SECONDS`."""
+        """Ready, alive, and how it is.
+
+        Ready once it does what the settings ask: recording or armed, or,
+        started on command, connected and waiting for one (the status goes
+        with it).  Alive while the writer steps (with no session, while this
+        loop does).  The status every `STATUS_SECONDS`.
+        """
+        ready = False
         if session is None:
             self.supervisor.watchdog()
         else:
-            if not self._ready and session.state in ("recording", "armed"):
-                self._ready = True
-                self.supervisor.ready()
+            expected = ("stopped",) if self.settings.start == "command" else ("recording", "armed")
+            ready = not self._ready and session.state in expected
             if time.monotonic() - session.writer_status.stepped_at < WRITER_STALL_SECONDS:
                 self.supervisor.watchdog()
-        if time.monotonic() - self._last_status >= STATUS_SECONDS:
+        if ready or time.monotonic() - self._last_status >= STATUS_SECONDS:
             self._last_status = time.monotonic()
             self.supervisor.status(status_line(self.status()))
+        if ready:
+            self._ready = True
+            self.supervisor.ready()
 
 
 def status_line(status: dict[str, Any]) -> str:
@@ -673,17 +681,22 @@ def _free_bytes(directory: Path) -> int | None:
     return None
 
 
-def socket_path(settings: ServiceConfig) -> Path:
+def socket_path(settings: ServiceConfig, config_path: Path | None) -> Path:
     """Where the service's control socket goes.
 
-    The settings' ``socket``, else ``$XDG_RUNTIME_DIR/jackrec/control.sock``,
-    else (a system service: no login session) ``/run/jackrec/<name>.sock``.
+    The settings' ``socket``; else, for a system service (systemd's
+    ``RuntimeDirectory=`` sets ``$RUNTIME_DIRECTORY``, and there is no login
+    session), ``/run/jackrec/NAME.sock``, NAME being the settings file's
+    (``jackrec@NAME`` reads ``/etc/jackrec/NAME.toml``); else the login
+    session's ``$XDG_RUNTIME_DIR/jackrec/control.sock``.
     """
     if settings.socket is not None:
         return Path(settings.socket).expanduser()
-    if os.environ.get("XDG_RUNTIME_DIR"):
-        return default_socket_path()
-    return SYSTEM_SOCKETS / f"{settings.name}.sock"
+    runtime = os.environ.get("RUNTIME_DIRECTORY")
+    if runtime and not os.environ.get("XDG_RUNTIME_DIR"):
+        name = config_path.stem if config_path is not None else settings.name
+        return Path(runtime.split(":")[0]) / f"{name}.sock"
+    return default_socket_path()
 
 
 def serve(service: Service, next_signal: Callable[[float], signal.Signals | None]) -> int:
@@ -697,7 +710,9 @@ def serve(service: Service, next_signal: Callable[[float], signal.Signals | None
     """
     settings = service.settings
     faces: list[ControlServer | OscServer] = [
-        ControlServer(socket_path(settings), service, group=settings.socket_group)
+        ControlServer(
+            socket_path(settings, service.config_path), service, group=settings.socket_group
+        )
     ]
     if settings.osc_port is not None:
         faces.append(OscServer(settings.osc_port, service))

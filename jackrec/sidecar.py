@@ -21,6 +21,7 @@ import contextlib
 import errno
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,10 @@ def _replace(path: Path, content: bytes) -> None:
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=".tmp")
     try:
         _write_all(fd, content)
-        os.fchmod(fd, 0o644)
+        # the mode the sidecar was created with (0644 less the umask), not
+        # mkstemp's 0600 (which stays if the sidecar was deleted meanwhile)
+        with contextlib.suppress(FileNotFoundError):
+            os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode))
     except BaseException:
         os.close(fd)
         os.unlink(temporary)

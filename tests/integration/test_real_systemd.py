@@ -110,13 +110,16 @@ class Manager:
         self.systemctl("daemon-reload")
         self.systemctl("start", f"counter-{user}.service")
 
-    def serve(self, unit: str) -> float:
+    def serve(self, unit: str, socket: str | None = None) -> float:
         """Start `unit` (jackrec serve), let it record, reload it, stop it.
 
-        Returns how long the stop took.
+        With `socket`, the service must be listening there.  Returns how
+        long the stop took.
         """
         self.systemctl("start", unit)  # returns at READY=1: recording
         assert self.show(unit, "ActiveState")["ActiveState"] == "active", self.journal()
+        if socket is not None:
+            self.systemd.run("test", "-S", socket)
         deadline = time.monotonic() + SECONDS + 3  # a STATUS= every 2 s
         while not (status := self.show(unit, "StatusText")["StatusText"]).startswith("recording"):
             assert time.monotonic() < deadline, status
@@ -205,10 +208,11 @@ def test_the_system_template_serves(systemd: BootedSystemd) -> None:
     server = server_name("systemd")
     manager.start_jackd_and_counter(server, "jackrec")
     recordings = "/var/lib/jackrec/test"  # jackrec@test's StateDirectory=
-    # No $XDG_RUNTIME_DIR for a system service: the socket is named, in its RuntimeDirectory=.
-    systemd.write("/etc/jackrec/test.toml", settings(recordings, server, "/run/jackrec/test.sock"))
+    # No $XDG_RUNTIME_DIR for a system service: the socket goes in its
+    # RuntimeDirectory=, named after the settings file.
+    systemd.write("/etc/jackrec/test.toml", settings(recordings, server))
     manager.systemctl("daemon-reload")
-    assert manager.serve("jackrec@test.service") < STOP_SECONDS
+    assert manager.serve("jackrec@test.service", socket="/run/jackrec/test.sock") < STOP_SECONDS
     read_take(systemd, only_take(systemd, recordings), seconds=None)
 
 

@@ -71,6 +71,7 @@ def write_settings(path: Path, server: str, ports: str) -> None:
     path.write_text(
         f'directory = "{path.parent}"\nports = ["{ports}"]\nchannels = 4\n'
         f'[service]\nserver = "{server}"\nname = "jackrec-notify"\nstart = "now"\n'
+        f'socket = "{path.parent / "control.sock"}"\n'
     )
 
 
