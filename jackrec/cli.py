@@ -24,7 +24,7 @@ from jackrec import config as config_module
 from jackrec.config import Config
 from jackrec.control import Request, RequestError, check_argument
 from jackrec.control_client import ControlClient
-from jackrec.control_socket import default_socket_path
+from jackrec.control_socket import client_socket_path
 from jackrec.doctor import diagnose, report
 from jackrec.errors import JackrecError, UsageError
 from jackrec.jackclient import check_names as check_client_names
@@ -421,7 +421,7 @@ def attach_command(args: argparse.Namespace) -> int:
             f"--attach takes none of {', '.join(given)}: the service's settings say how it records"
         )
     with signals.taken() as stop_requested:
-        recorder = RemoteRecorder(Path(args.attach) if args.attach else default_socket_path())
+        recorder = RemoteRecorder(Path(args.attach) if args.attach else settings_socket(args))
         try:
             app = ConsoleApp(recorder, stop_requested=lambda: bool(stop_requested(0)))
             app.run()
@@ -489,6 +489,12 @@ STATUS_FIELDS = {
 }
 
 
+def settings_socket(args: argparse.Namespace) -> Path:
+    """The socket of the service the settings (``--config``) describe."""
+    config = load_config(args)
+    return client_socket_path(config.service.socket, args.config)
+
+
 def ctl_command(args: argparse.Namespace) -> int:
     """One request to the service and its reply, or its events until Ctrl-C."""
     argument = getattr(args, "argument", None)
@@ -498,7 +504,7 @@ def ctl_command(args: argparse.Namespace) -> int:
             check_argument(command, argument)
         except RequestError as error:
             raise UsageError(str(error)) from None
-    with ControlClient(args.socket or default_socket_path()) as client:
+    with ControlClient(args.socket or settings_socket(args)) as client:
         if command == "subscribe":
             for event in client.events():  # ends with an error when the service goes
                 print(json.dumps(event) if args.json else event_text(event), flush=True)

@@ -76,6 +76,41 @@ READ_SIZE = 4096
 SO_PEERGROUPS = getattr(socket, "SO_PEERGROUPS", 59)
 
 
+#: A system instance's sockets (its unit's RuntimeDirectory=jackrec).
+SYSTEM_RUNTIME = Path("/run/jackrec")
+
+
+def service_socket_path(socket: str | None, config_path: Path | None, name: str) -> Path:
+    """Where the service these settings run listens, seen from the service.
+
+    The settings' `socket`; else, for a system service (systemd's
+    ``RuntimeDirectory=`` sets ``$RUNTIME_DIRECTORY``; there is no login
+    session), ``/run/jackrec/NAME.sock``, NAME being the settings file's
+    (``jackrec@NAME`` reads ``/etc/jackrec/NAME.toml``), or the client
+    `name` with the default file; else `default_socket_path`.
+    """
+    if socket is not None:
+        return Path(socket).expanduser()
+    runtime = os.environ.get("RUNTIME_DIRECTORY")
+    if runtime and not os.environ.get("XDG_RUNTIME_DIR"):
+        return Path(runtime.split(":")[0]) / f"{config_path.stem if config_path else name}.sock"
+    return default_socket_path()
+
+
+def client_socket_path(socket: str | None, config_path: Path | None) -> Path:
+    """Where ``ctl`` and an attached console find the service these settings run.
+
+    The settings' `socket`; else a system instance's, if the settings file
+    names one that listens (``/run/jackrec/NAME.sock``); else
+    `default_socket_path`.
+    """
+    if socket is not None:
+        return Path(socket).expanduser()
+    if config_path is not None and (system := SYSTEM_RUNTIME / f"{config_path.stem}.sock").exists():
+        return system
+    return default_socket_path()
+
+
 def default_socket_path() -> Path:
     """``$XDG_RUNTIME_DIR/jackrec/control.sock``: where the service and ``ctl`` meet.
 

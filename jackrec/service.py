@@ -47,7 +47,7 @@ from jackrec import events, retention
 from jackrec.channel_list import parse_channel_list
 from jackrec.config import Config
 from jackrec.control import Request, check_argument, refusal, reply
-from jackrec.control_socket import ControlServer, default_socket_path
+from jackrec.control_socket import ControlServer, service_socket_path
 from jackrec.errors import JackrecError
 from jackrec.jackclient import server_label, server_reachable
 from jackrec.levels import MeterAccount, SharedMeters
@@ -681,24 +681,6 @@ def _free_bytes(directory: Path) -> int | None:
     return None
 
 
-def socket_path(settings: ServiceConfig, config_path: Path | None) -> Path:
-    """Where the service's control socket goes.
-
-    The settings' ``socket``; else, for a system service (systemd's
-    ``RuntimeDirectory=`` sets ``$RUNTIME_DIRECTORY``, and there is no login
-    session), ``/run/jackrec/NAME.sock``, NAME being the settings file's
-    (``jackrec@NAME`` reads ``/etc/jackrec/NAME.toml``); else the login
-    session's ``$XDG_RUNTIME_DIR/jackrec/control.sock``.
-    """
-    if settings.socket is not None:
-        return Path(settings.socket).expanduser()
-    runtime = os.environ.get("RUNTIME_DIRECTORY")
-    if runtime and not os.environ.get("XDG_RUNTIME_DIR"):
-        name = config_path.stem if config_path is not None else settings.name
-        return Path(runtime.split(":")[0]) / f"{name}.sock"
-    return default_socket_path()
-
-
 def serve(service: Service, next_signal: Callable[[float], signal.Signals | None]) -> int:
     """Run `service` with its control faces: the socket, and OSC if asked for.
 
@@ -711,7 +693,9 @@ def serve(service: Service, next_signal: Callable[[float], signal.Signals | None
     settings = service.settings
     faces: list[ControlServer | OscServer] = [
         ControlServer(
-            socket_path(settings, service.config_path), service, group=settings.socket_group
+            service_socket_path(settings.socket, service.config_path, settings.name),
+            service,
+            group=settings.socket_group,
         )
     ]
     if settings.osc_port is not None:

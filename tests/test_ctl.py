@@ -214,3 +214,20 @@ def test_the_command_line_says_no_service_in_one_line(tmp_path: Path) -> None:
         result.stderr
         == f"jackrec: error: no jackrec service on {tmp_path}/none.sock (is it running?)\n"
     )
+
+
+def test_the_settings_name_the_services_socket(
+    controller: FakeController, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``jackrec --config F ctl`` finds the socket F's [service] table names."""
+    with short_directory() as directory:
+        server = ControlServer(directory / "studio.sock", controller)
+        server.start()
+        try:
+            settings = tmp_path / "studio.toml"
+            settings.write_text(f'[service]\nsocket = "{server.path}"\n')
+            status = main(["--config", str(settings), "ctl", "status", "--json"])
+            out, _ = capsys.readouterr()
+        finally:
+            server.close()
+    assert status == 0 and json.loads(out)["state"] == "recording"

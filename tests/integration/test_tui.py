@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 import tomllib
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -71,12 +72,13 @@ def takes(config: Config) -> list[Path]:
     return sorted(config.recordings.glob("*.wav"))
 
 
-async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 5) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 15) -> None:
+    """Wait (in time, however loaded the machine) until `condition` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
         await pilot.pause(0.05)
-    raise AssertionError("condition not reached")
 
 
 async def record_a_take(pilot: Pilot[Any], session: Session, seconds: float) -> None:
