@@ -126,6 +126,11 @@ void jr_capture_take_meters(jr_capture_t *capture, float *peaks,
                             float *sum_squares, uint32_t *frames,
                             uint64_t *clips);
 
+/* A port's capture latency range in frames (min, max): for an output, what
+ * its client declares; for an input, what JACK computed from its
+ * connections.  Not realtime: called from Python. */
+void jr_port_capture_latency(void *port, uint32_t range[2]);
+
 /* ------------------------------------------------------------------ */
 /* Peaks: per-take levels, measured by the disk writer (not realtime). */
 /* ------------------------------------------------------------------ */
@@ -153,5 +158,9 @@ typedef struct jr_source jr_source_t;
 jr_source_t *jr_source_new(uint32_t channels, int kind, uint32_t sample_rate);
 void jr_source_free(jr_source_t *source);
 void jr_source_set_port(jr_source_t *source, uint32_t channel, void *port);
+/* The capture latency (frames) port `channel` declares; 0 unless set.  Set
+ * before jr_source_install, which installs the latency callback that
+ * declares them (in JACK's non-realtime thread). */
+void jr_source_set_latency(jr_source_t *source, uint32_t channel, uint32_t frames);
 int jr_source_install(jr_source_t *source, void *client);
 uint64_t jr_source_frames(const jr_source_t *source);

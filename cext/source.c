@@ -18,6 +18,7 @@ struct jr_source {
     uint32_t channels;
     int kind;
     jack_port_t **ports;
+    uint32_t *latency; /* capture latency each port declares, in frames */
     /* sine state, touched by the callback only */
     double *phase;     /* in cycles, [0, 1) */
     double *increment; /* cycles per frame */
@@ -82,7 +83,8 @@ jr_source_t *jr_source_new(uint32_t channels, int kind, uint32_t sample_rate)
     s->phase = jr_memory_alloc(channels * sizeof *s->phase, NULL);
     s->increment = jr_memory_alloc(channels * sizeof *s->increment, NULL);
     s->level = jr_memory_alloc(channels * sizeof *s->level, NULL);
-    if (!s->ports || !s->phase || !s->increment || !s->level) {
+    s->latency = jr_memory_alloc(channels * sizeof *s->latency, NULL);
+    if (!s->ports || !s->phase || !s->increment || !s->level || !s->latency) {
         jr_source_free(s);
         return NULL;
     }
@@ -101,6 +103,7 @@ void jr_source_free(jr_source_t *s)
 {
     if (!s)
         return;
+    jr_memory_free(s->latency, s->channels * sizeof *s->latency, 0);
     jr_memory_free(s->level, s->channels * sizeof *s->level, 0);
     jr_memory_free(s->increment, s->channels * sizeof *s->increment, 0);
     jr_memory_free(s->phase, s->channels * sizeof *s->phase, 0);
@@ -114,11 +117,32 @@ void jr_source_set_port(jr_source_t *s, uint32_t channel, void *port)
         s->ports[channel] = port;
 }
 
+void jr_source_set_latency(jr_source_t *s, uint32_t channel, uint32_t frames)
+{
+    if (channel < s->channels)
+        s->latency[channel] = frames;
+}
+
+/* JACK asks each client for its ports' latencies after a graph change; a
+ * source declares its outputs' capture latency (it has no inputs). */
+static void declare_latency(jack_latency_callback_mode_t mode, void *arg)
+{
+    jr_source_t *s = arg;
+    if (mode != JackCaptureLatency)
+        return;
+    for (uint32_t ch = 0; ch < s->channels; ch++) {
+        jack_latency_range_t range = {s->latency[ch], s->latency[ch]};
+        jack_port_set_latency_range(s->ports[ch], JackCaptureLatency, &range);
+    }
+}
+
 int jr_source_install(jr_source_t *s, void *client)
 {
     for (uint32_t ch = 0; ch < s->channels; ch++)
         if (!s->ports[ch])
             return -1;
+    if (jack_set_latency_callback(client, declare_latency, s) != 0)
+        return -1;
     return jack_set_process_callback(client, process, s);
 }
 

@@ -33,6 +33,9 @@ class SignalSource:
         ``"counter"`` or ``"sine"``.
     name, server
         JACK client and server names.
+    latencies
+        The capture latency (frames) each port declares, in order; the
+        ports beyond them declare 0.
     """
 
     def __init__(
@@ -42,12 +45,15 @@ class SignalSource:
         *,
         name: str = "jackrec-source",
         server: str | None = None,
+        latencies: Sequence[int] = (),
     ) -> None:
         self.client = open_client(name, server)
         self.server_gone: str | None = None  # JACK's reason, once it has shut down
         self.shutdown = threading.Event()
         try:
             self.generator = SignalGenerator(channels, kind, self.client.samplerate)
+            for channel, frames in enumerate(latencies[:channels]):
+                self.generator.set_latency(channel, frames)
         except BaseException:
             self.client.close()
             raise
@@ -111,6 +117,7 @@ class SourceProcess:
         kind: SignalKind = "counter",
         *,
         name: str,
+        latencies: Sequence[int] = (),
         jackrec: Sequence[str] = (sys.executable, "-m", "jackrec"),
     ) -> None:
         self.server = server
@@ -120,6 +127,8 @@ class SourceProcess:
             *jackrec, "demo-source", "--signal", kind,
             "--channels", str(channels), "--name", name, "--server", server,
         ]  # fmt: skip
+        if latencies:
+            self.command += ["--latency", ",".join(map(str, latencies))]
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

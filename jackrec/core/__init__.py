@@ -13,7 +13,9 @@ Everything under ``cext/`` reaches Python through the cffi module
 `peaks`
     per-take peak and clip measurement, for the disk writer;
 `memory`
-    whether memory locking works here.
+    whether memory locking works here;
+`latency`
+    a port's capture latency.
 
 Whatever runs in JACK's realtime thread is C, installed with
 ``jack_set_process_callback`` on a JACK-Client client; the rest of

@@ -36,8 +36,12 @@ class SignalGenerator:
         if self._ptr == ffi.NULL:
             raise JackrecError(f"cannot allocate a signal source of {channels} channels")
 
+    def set_latency(self, channel: int, frames: int) -> None:
+        """Have port `channel` declare a capture latency of `frames` (before `install`)."""
+        lib.jr_source_set_latency(self._ptr, channel, frames)
+
     def install(self, client: jack.Client, ports: Sequence[jack.Port]) -> None:
-        """Make the C callback the process callback of an inactive `client`."""
+        """Make the C callbacks (process, latency) those of an inactive `client`."""
         for channel, port in enumerate(ports):
             lib.jr_source_set_port(self._ptr, channel, port._ptr)
         if lib.jr_source_install(self._ptr, client._ptr) != 0:
