@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from jackrec import __version__, signals
 from jackrec import config as config_module
+from jackrec.bwf import Cue, cues_of, read_cues
 from jackrec.config import Config
 from jackrec.control import Request, RequestError, check_argument
 from jackrec.control_client import ControlClient
@@ -32,8 +33,9 @@ from jackrec.jackclient import open_client, server_label, server_reachable
 from jackrec.jackserver import DummyServer
 from jackrec.levels import dbfs
 from jackrec.ports import list_ports
-from jackrec.repair import repair
+from jackrec.repair import RepairError, repair
 from jackrec.session import Session, SessionOptions
+from jackrec.sidecar import read_sidecar
 from jackrec.source import SignalSource
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, format_clock, summary_text
 from jackrec.take import check_names as check_take_names
@@ -72,6 +74,17 @@ def whole_number(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+
+
+def frame_list(text: str) -> list[int]:
+    """Frame counts separated by commas: ``0,256,1000``."""
+    try:
+        frames = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a list of frame counts") from None
+    if any(not 0 <= n < 2**31 for n in frames):
+        raise argparse.ArgumentTypeError(f"'{text}': frame counts are 0 to {2**31 - 1}")
+    return frames
 
 
 def build_parser() -> ArgumentParser:
@@ -120,6 +133,14 @@ def build_parser() -> ArgumentParser:
     source.add_argument("--signal", choices=["sine", "counter"], default="sine")
     source.add_argument("--name", default="jackrec-source", help="JACK client name")
     source.add_argument("--server", help="JACK server name")
+    source.add_argument(
+        "--latency",
+        type=frame_list,
+        default=[],
+        metavar="FRAMES[,FRAMES...]",
+        help="the capture latency each port declares to JACK, in order (the rest: 0); "
+        "for trying --align",
+    )
 
     repair_parser = commands.add_parser(
         "repair",
@@ -135,6 +156,18 @@ def build_parser() -> ArgumentParser:
     repair_parser.add_argument(
         "files", nargs="+", type=Path, metavar="FILE", help="takes to repair"
     )
+
+    markers = commands.add_parser(
+        "markers",
+        parents=[verbose],
+        help="list a take's markers, gaps and xruns (its cue points)",
+        description="Print the cue points of a WAV or RF64 file (jackrec writes its "
+        "markers, overflow gaps and JACK xruns as cue points when it finalizes a take): "
+        "frame, time from the start, kind and label.  A file without cue points (W64, "
+        "CAF, FLAC, or a take never finalized) gives its sidecar's.",
+    )
+    markers.add_argument("file", type=Path, metavar="FILE", help="the take")
+    markers.add_argument("--json", action="store_true", help="print them as JSON")
 
     tui = commands.add_parser(
         "tui",
@@ -262,6 +295,12 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--buffer", type=float, metavar="SECONDS", help="ring size in seconds (default 10)"
     )
+    parser.add_argument(
+        "--align",
+        action="store_true",
+        help="line up channels of different JACK capture latencies: delay each behind "
+        "the latest (as Ardour does; settings key 'align')",
+    )
 
 
 def record_command(args: argparse.Namespace) -> int:
@@ -339,6 +378,7 @@ def session_options(
         server=args.server,
         buffer_seconds=args.buffer if args.buffer is not None else config.buffer,
         preroll_seconds=preroll,
+        align=args.align or config.align,
     )
 
 
@@ -374,7 +414,13 @@ def demo_source_command(args: argparse.Namespace) -> int:
         raise UsageError("--channels must be 1 to 2048")
     with (
         signals.taken() as stop_requested,
-        SignalSource(args.channels, args.signal, name=args.name, server=args.server) as source,
+        SignalSource(
+            args.channels,
+            args.signal,
+            name=args.name,
+            server=args.server,
+            latencies=args.latency,
+        ) as source,
     ):
         print(f"{args.signal} on {source.port_names[0]}..{source.port_names[-1]}; Ctrl-C stops")
         while not (stop_requested(0.5) or source.shutdown.is_set()):
@@ -394,6 +440,43 @@ def repair_command(args: argparse.Namespace) -> int:
             print(f"jackrec: error: {path}: {error}", file=sys.stderr, flush=True)
             failed = True
     return 1 if failed else 0
+
+
+def markers_command(args: argparse.Namespace) -> int:
+    """The take's cue points: from the file, else from its sidecar."""
+    found = take_cues(args.file)
+    if found is None:
+        raise JackrecError(f"{args.file}: no cue points and no sidecar")
+    cues, rate, origin = found
+    if args.json:
+        listing = {"file": str(args.file), "from": origin, "sample_rate": rate}
+        print(json.dumps({**listing, "cues": [cue.to_json(rate) for cue in cues]}, indent=2))
+        return 0
+    for cue in cues:
+        clock = format_clock(cue.frame / rate, decimals=3)
+        print(f"{cue.frame:>12}  {clock}  {cue.kind:<6}  {cue.label}")
+    return 0
+
+
+def take_cues(path: Path) -> tuple[list[Cue], int, str] | None:
+    """The cue points of `path`, its sample rate and where they came from.
+
+    A WAV or RF64 file's own cue points, else (another container, or a take
+    that was never finalized) those its sidecar lists; None without either.
+    """
+    try:
+        in_file = read_cues(path)
+    except RepairError as error:
+        raise JackrecError(f"{path}: {error}") from None
+    if in_file is not None and in_file[0]:
+        return *in_file, "file"
+    try:
+        sidecar = read_sidecar(path)
+    except FileNotFoundError:
+        return None if in_file is None else (*in_file, "file")
+    except (OSError, ValueError) as error:
+        raise JackrecError(f"{path}: cannot read its sidecar: {error}") from None
+    return cues_of(sidecar), int(sidecar["sample_rate"]), "sidecar"
 
 
 def console_command(args: argparse.Namespace) -> int:
@@ -603,6 +686,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "doctor": doctor_command,
     "demo-source": demo_source_command,
     "repair": repair_command,
+    "markers": markers_command,
     "tui": console_command,
     "run": run_command,
     "serve": serve_command,

@@ -18,9 +18,12 @@ Example::
     buffer = 10.0
     preroll = 5.0
     trigger = -30.0
+    align = true
 
 ``trigger`` (dBFS, absent: off) is the level at which the console, once
 armed with ``a``, begins a take by itself; ``jackrec record`` does not use it.
+``align`` (``--align``) lines up channels of different capture latencies
+(`jackrec.align`).
 A ``[service]`` table holds ``jackrec serve``'s own settings
 (`jackrec.service_config`).
 """
@@ -57,6 +60,7 @@ class Config:
     buffer: float = 10.0
     preroll: float = 5.0
     trigger: float | None = None  # dBFS; None: no level trigger
+    align: bool = False  # delay channels so that their capture latencies line up
     service: ServiceConfig = field(default_factory=ServiceConfig)  # the [service] table
 
     def check(self, where: str) -> None:
@@ -154,12 +158,13 @@ def from_dict(data: dict[str, Any], where: str) -> Config:
 TYPES: dict[str, type | tuple[type, ...]] = {
     "directory": str, "template": str, "format": str, "bits": (str, int),
     "channels": int, "ports": list, "buffer": (int, float), "preroll": (int, float),
-    "trigger": (int, float),
+    "trigger": (int, float), "align": bool,
 }  # fmt: skip
 
 
 def _typed(key: str, value: object, where: str) -> Any:
-    if isinstance(value, bool) or not isinstance(value, TYPES[key]):
+    wanted = TYPES[key]
+    if (isinstance(value, bool) and wanted is not bool) or not isinstance(value, wanted):
         raise UsageError(f"{where}: '{key}' has the wrong type ({type(value).__name__})")
     if isinstance(value, list) and not all(isinstance(p, str) for p in value):
         raise UsageError(f"{where}: 'ports' must be a list of strings")

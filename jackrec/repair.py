@@ -23,7 +23,9 @@ The data present is, for PCM, every whole frame from the start of the data
 chunk to the end of the file (a recorder cut off leaves its data chunk
 last); a trailing partial frame is left outside the sizes.  A data chunk
 followed by complete chunks that fill the rest of the file exactly was
-finalized by its writer, and its size stands.  For FLAC it is the frames
+finalized by its writer, and its size stands (when they are the chunks
+jackrec appends to a finalized take, `APPENDED_CHUNKS`, the container's
+size is made to count them).  For FLAC it is the frames
 found one after the other from the first: each found by its sync code, its
 header checked by CRC-8 and the whole frame by CRC-16; a torn last frame
 is not counted (and not written over).
@@ -42,7 +44,7 @@ import os
 import re
 import stat
 import struct
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,9 @@ W64_RIFF = b"riff" + bytes.fromhex("2e91cf11a5d628db04c10000")
 W64_WAVE, W64_FMT, W64_FACT, W64_DATA = (
     name + W64_SUFFIX for name in (b"wave", b"fmt ", b"fact", b"data")
 )
+#: The chunks jackrec appends after a WAV or RF64 take's data when it
+#: finalizes it (`jackrec.bwf`): cue points, their labels, iXML.
+APPENDED_CHUNKS = (b"cue ", b"LIST", b"iXML")
 
 
 class RepairError(JackrecError):
@@ -208,7 +213,7 @@ def examine(path: Path) -> Examination:
         Not a regular readable file, not a format repair knows, or a header
         cut short before the audio.
     """
-    with _mapped(path) as (data, identity):
+    with mapped(path) as (data, identity):
         for magic, examine_container in EXAMINERS.items():
             if data[: len(magic)] == magic:
                 return dataclasses.replace(examine_container(data), identity=identity)
@@ -219,7 +224,7 @@ def examine(path: Path) -> Examination:
 
 
 @contextlib.contextmanager
-def _mapped(path: Path) -> Iterator[tuple[mmap.mmap, tuple[int, int, int]]]:
+def mapped(path: Path) -> Iterator[tuple[mmap.mmap, tuple[int, int, int]]]:
     """The file's bytes, read-only, and its identity."""
     try:
         # O_NONBLOCK: a FIFO given by mistake must not hang the open.
@@ -359,33 +364,51 @@ def _chunk(data: mmap.mmap, offset: int, layout: Layout) -> Chunk | None:
     return Chunk(data[offset : offset + layout.id_size], offset, start, size)
 
 
-def _chunks_up_to(data: mmap.mmap, layout: Layout, audio_id: bytes) -> dict[bytes, Chunk]:
-    """The chunks from the first up to the audio chunk (included), by identifier."""
-    chunks: dict[bytes, Chunk] = {}
-    offset = layout.first
-    while True:
-        chunk = _chunk(data, offset, layout)
-        if chunk is None or (chunk.size < 0 and chunk.id != audio_id):
-            raise RepairError("no data chunk: the header is cut short")
-        chunks.setdefault(chunk.id, chunk)
-        if chunk.id == audio_id:
-            return chunks
+def walk_chunks(data: mmap.mmap, layout: Layout, offset: int) -> Iterator[Chunk]:
+    """The chunks one after the other from `offset`, as long as their headers are whole.
+
+    A chunk of unknown size (a CAF data chunk) is the last one given.
+    """
+    while (chunk := _chunk(data, offset, layout)) is not None:
+        yield chunk
+        if chunk.size < 0:
+            return
         offset = layout.aligned(chunk.start + chunk.size)
 
 
-def _chunks_fill(data: mmap.mmap, offset: int, end: int, layout: Layout) -> bool:
-    """Whether one or more whole chunks lie from `offset` exactly to `end`.
+def _chunks_up_to(data: mmap.mmap, layout: Layout, audio_id: bytes) -> dict[bytes, Chunk]:
+    """The chunks from the first up to the audio chunk (included), by identifier."""
+    chunks: dict[bytes, Chunk] = {}
+    for chunk in walk_chunks(data, layout, layout.first):
+        if chunk.size < 0 and chunk.id != audio_id:
+            break
+        chunks.setdefault(chunk.id, chunk)
+        if chunk.id == audio_id:
+            return chunks
+    raise RepairError("no data chunk: the header is cut short")
+
+
+def _chunks_fill(
+    data: mmap.mmap,
+    offset: int,
+    end: int,
+    layout: Layout,
+    ids: Collection[bytes] | None = None,
+) -> bool:
+    """Whether one or more whole chunks (of `ids`, if given) lie from `offset` exactly to `end`.
 
     The last may end before its alignment padding (Wave64 writers leave it out).
     """
-    while offset < end:
-        chunk = _chunk(data, offset, layout)
-        if chunk is None or chunk.size < 0 or not _plausible_id(chunk.id):
+    if offset >= end:
+        return False
+    for chunk in walk_chunks(data, layout, offset):
+        if chunk.size < 0 or not _plausible_id(chunk.id) or (ids and chunk.id not in ids):
             return False
         chunk_end = chunk.start + chunk.size
-        offset = layout.aligned(chunk_end)
-        if end in (chunk_end, offset):
+        if end in (chunk_end, layout.aligned(chunk_end)):
             return True
+        if chunk_end > end:
+            return False
     return False
 
 
@@ -427,18 +450,21 @@ def _audio_extent(
     `declared_size` is the data size the header gives (negative: unknown),
     `declared_end` where it says the container ends (None for CAF, which
     does not say).  Complete chunks after the data, filling the container
-    exactly, mean its writer finalized it: the declared size stands.
-    Otherwise the data chunk runs to the end of the file, as every recorder
-    that is cut off leaves it.
+    exactly, mean its writer finalized it: the declared size stands.  So it
+    does when the chunks that jackrec appends at finalization
+    (`APPENDED_CHUNKS`) fill the rest of the file exactly: jackrec was
+    stopped after writing them and before counting them in the container's
+    size, which then ends with them.  Otherwise the data chunk runs to the
+    end of the file, as every recorder that is cut off leaves it.
     """
     file_size = len(data)
     container_end = file_size if declared_end is None else declared_end
-    if (
-        declared_size >= 0
-        and container_end <= file_size
-        and _chunks_fill(data, layout.aligned(start + declared_size), container_end, layout)
-    ):
-        return Extent(declared_size, container_end, header_right=True)
+    after_data = layout.aligned(start + declared_size)
+    if declared_size >= 0:
+        if container_end <= file_size and _chunks_fill(data, after_data, container_end, layout):
+            return Extent(declared_size, container_end, header_right=True)
+        if _chunks_fill(data, after_data, file_size, layout, APPENDED_CHUNKS):
+            return Extent(declared_size, file_size, header_right=file_size == container_end)
     size = (file_size - start) // frame_bytes * frame_bytes
     data_end = start + size
     end = layout.aligned(data_end) if layout.aligned(data_end) <= file_size else data_end
@@ -458,22 +484,68 @@ def _wave_frame_bytes(data: mmap.mmap, fmt: Chunk | None) -> int:
     return int(block_align)
 
 
-def _examine_wave(data: mmap.mmap) -> Examination:
-    """RIFF/WAVE, and RF64 (its sizes in the ``ds64`` chunk)."""
+@dataclasses.dataclass(frozen=True)
+class WaveHeader:
+    """The header of a RIFF/WAVE or RF64 file, up to its data chunk.
+
+    Attributes
+    ----------
+    rf64
+        An RF64 file: its sizes are in `ds64`.
+    chunks
+        The chunks up to the data chunk (included), by identifier.
+    riff_size, data_size
+        The container's and the data chunk's sizes, as the header gives them.
+    """
+
+    rf64: bool
+    chunks: dict[bytes, Chunk]
+    riff_size: int
+    data_size: int
+
+    @property
+    def audio(self) -> Chunk:
+        return self.chunks[b"data"]
+
+    @property
+    def ds64(self) -> Chunk | None:
+        return self.chunks.get(b"ds64") if self.rf64 else None
+
+    @property
+    def riff_end(self) -> int:
+        """Where the header says the container ends."""
+        return self.riff_size + 8
+
+
+def read_wave_header(data: mmap.mmap) -> WaveHeader:
+    """The header of a RIFF/WAVE or RF64 file.
+
+    Raises
+    ------
+    RepairError
+        When it is not WAVE, has no data chunk, or is an RF64 without ds64.
+    """
     rf64 = data[:4] == b"RF64"
-    if data[8:12] != b"WAVE":
+    if data[:4] not in (b"RIFF", b"RF64") or data[8:12] != b"WAVE":
         raise RepairError("a RIFF file, but not WAVE")
     chunks = _chunks_up_to(data, RIFF_LAYOUT, b"data")
-    frame_bytes = _wave_frame_bytes(data, chunks.get(b"fmt "))
-    audio, fact = chunks[b"data"], chunks.get(b"fact")
-    ds64 = chunks.get(b"ds64") if rf64 else None
+    ds64 = chunks.get(b"ds64")
     if rf64 and (ds64 is None or ds64.size < 24):
         raise RepairError("an RF64 file without its ds64 chunk")
-    if ds64 is not None:
+    if rf64 and ds64 is not None:
         riff_size, data_size = struct.unpack_from("<QQ", data, ds64.start)
     else:
-        (riff_size,), data_size = struct.unpack_from("<I", data, 4), audio.size
-    extent = _audio_extent(data, RIFF_LAYOUT, audio.start, data_size, riff_size + 8, frame_bytes)
+        (riff_size,), data_size = struct.unpack_from("<I", data, 4), chunks[b"data"].size
+    return WaveHeader(rf64, chunks, riff_size, data_size)
+
+
+def _examine_wave(data: mmap.mmap) -> Examination:
+    """RIFF/WAVE, and RF64 (its sizes in the ``ds64`` chunk)."""
+    header = read_wave_header(data)
+    rf64, chunks, data_size = header.rf64, header.chunks, header.data_size
+    frame_bytes = _wave_frame_bytes(data, chunks.get(b"fmt "))
+    audio, fact, ds64 = header.audio, chunks.get(b"fact"), header.ds64
+    extent = _audio_extent(data, RIFF_LAYOUT, audio.start, data_size, header.riff_end, frame_bytes)
     frames = extent.size // frame_bytes
     if extent.header_right:
         patches: list[Patch] = []

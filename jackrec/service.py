@@ -312,6 +312,7 @@ class Service:
             buffer_seconds=c.buffer,
             preroll_seconds=c.preroll,
             follow=True,
+            align=c.align,
         )
 
     def _lose_server(self, session: Session) -> None:

@@ -34,7 +34,9 @@ from typing import Any
 import jack
 
 from jackrec import commands, events
+from jackrec.align import align_delays
 from jackrec.core.capture import Capture, CaptureStats
+from jackrec.core.latency import capture_latency
 from jackrec.errors import JackrecError, UsageError
 from jackrec.jackclient import open_client
 from jackrec.levels import Meters, dbfs
@@ -92,6 +94,9 @@ class SessionOptions:
     follow
         Sources may appear later (`Session.connect_sources` connects them):
         a pattern that matches nothing yet is not an error.
+    align
+        Delay each channel of a take so that sources of different capture
+        latencies line up (`jackrec.align`).
     """
 
     channels: int | None = None
@@ -102,6 +107,7 @@ class SessionOptions:
     buffer_seconds: float = 10.0
     preroll_seconds: float = 0.0
     follow: bool = False
+    align: bool = False
 
     def validate(self) -> None:
         """Reject what no server could make work; raises `UsageError`."""
@@ -213,7 +219,9 @@ class Session:
             )
         self.armed = [True] * channels
         self._meters = Meters(capture)
-        self._writer = DiskWriter(capture, client.samplerate, self._clock, self._announce)
+        self._writer = DiskWriter(
+            capture, client.samplerate, self._clock, self._announce, align=o.align
+        )
         self._writer.start()
 
     def _choose_sources(self, client: jack.Client) -> list[str]:
@@ -395,11 +403,13 @@ class Session:
         """What a take begun now would record."""
         channels = self._armed_channels()
         sources = self.sources()
+        inputs = [self._inputs[c] for c in channels]
+        latencies = tuple(capture_latency(port) for port in inputs)
         return TakeInfo(
             path=path,
             file_format=file_format,
             channels=channels,
-            ports=tuple(self._inputs[c].name for c in channels),
+            ports=tuple(port.name for port in inputs),
             sources=tuple(sources[c] for c in channels),
             sample_rate=self.client.samplerate,
             period=self.client.blocksize,
@@ -410,6 +420,32 @@ class Session:
                 "memory_locked": self.capture.memory_locked,
                 **(notes or {}),
             },
+            names=self._track_names(inputs, [sources[c] for c in channels]),
+            latencies=latencies,
+            align_delays=align_delays([high for _, high in latencies])
+            if self.options.align
+            else None,
+        )
+
+    def _track_names(
+        self, inputs: list[jack.OwnPort], sources: list[tuple[str, ...]]
+    ) -> tuple[str, ...]:
+        """Each input's name: its sources' (or else its own) JACK pretty-names or port names."""
+        properties = jack.get_all_properties()  # one query, not one a port
+        client = self.client
+
+        def name(port: jack.Port | str) -> str:
+            if isinstance(port, str):
+                try:
+                    port = client.get_port_by_name(port)
+                except jack.JackError:  # gone since: its name is all there is
+                    return port
+            pretty = properties.get(port.uuid, {}).get(jack.METADATA_PRETTY_NAME)
+            return str(pretty[0].decode(errors="replace")) if pretty else str(port.name)
+
+        return tuple(
+            " + ".join(map(name, ports)) if ports else name(port)
+            for port, ports in zip(inputs, sources, strict=True)
         )
 
     def _armed_channels(self) -> tuple[int, ...]:

@@ -18,10 +18,11 @@ from jackrec.take import Take
 CLEAR_LINE = "\r\x1b[K"
 
 
-def format_clock(seconds: float) -> str:
+def format_clock(seconds: float, decimals: int = 1) -> str:
+    """``HH:MM:SS.s`` (with `decimals` digits after the seconds)."""
     minutes, secs = divmod(seconds, 60)
     hours, minutes = divmod(int(minutes), 60)
-    return f"{hours:02d}:{minutes:02d}:{secs:04.1f}"
+    return f"{hours:02d}:{minutes:02d}:{secs:0{3 + decimals}.{decimals}f}"
 
 
 def status_text(status: SessionStatus, peaks_dbfs: list[float], width: int) -> str:

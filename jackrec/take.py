@@ -4,8 +4,13 @@ The disk writer is the only thread that writes to a take once it has
 begun; it also rewrites the take's JSON sidecar (``take.wav.json``) when
 the take begins, at each gap and marker, every `PROGRESS_SECONDS` while it
 records (frames so far), and when it is finalized.  The sidecar holds
-everything known about the take: sources, start time, gaps, xruns, markers,
-pauses, per-channel peaks and clip counts, and how it ended.
+everything known about the take: sources, names and capture latencies,
+start time, gaps, xruns, markers, pauses, per-channel peaks and clip
+counts, and how it ended.
+
+A WAV or RF64 take carries Broadcast WAV metadata too (`jackrec.bwf`):
+its bext chunk is set when the take begins, before its first frame is
+written; its iXML chunk and cue points are appended when it is finalized.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import datetime as dt
 import math
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from jackrec import __version__
+from jackrec import __version__, bwf
 from jackrec.errors import JackrecError
 from jackrec.levels import TakeLevels
 from jackrec.repair import fix_header
@@ -61,6 +67,15 @@ class TakeInfo:
     session
         Facts about the recording session for the sidecar (server, client,
         realtime, memory locking).
+    names
+        Per take channel: its track name (the source's JACK pretty-name, or
+        its port name; empty: the port's).
+    latencies
+        Per take channel: the capture latency range (min, max) of its input,
+        in frames (empty: not known).
+    align_delays
+        Per take channel: the frames the writer delays it by, so that the
+        channels line up (None: not aligned; see `jackrec.align`).
     """
 
     path: Path
@@ -71,6 +86,18 @@ class TakeInfo:
     sample_rate: int
     period: int
     session: dict[str, Any] = field(default_factory=dict)
+    names: tuple[str, ...] = ()
+    latencies: tuple[tuple[int, int], ...] = ()
+    align_delays: tuple[int, ...] | None = None
+
+    @property
+    def track_names(self) -> tuple[str, ...]:
+        return self.names or self.ports
+
+    @property
+    def broadcast_wav(self) -> bool:
+        """Whether the file carries bext, iXML and cue points."""
+        return self.file_format.container in bwf.CONTAINERS
 
 
 class Take:
@@ -84,6 +111,7 @@ class Take:
         self.pauses: list[dict[str, int]] = []
         self.xruns: list[dict[str, Any]] = []
         self.start: dict[str, Any] = {}
+        self.bext: bwf.BroadcastInfo | None = None
         self.ended_by: str | None = None
         self.error: str | None = None
         self.levels = TakeLevels(len(info.channels))
@@ -133,14 +161,37 @@ class Take:
     # ---- called by the disk writer ----
 
     def begin(self, stream_frame: int, jack_frame: int | None, unix_time: float | None) -> None:
-        """Mark file frame 0 as stream frame `stream_frame`; first sidecar."""
+        """Mark file frame 0 as stream frame `stream_frame`; bext; first sidecar.
+
+        Called before the first frame is written, which is when libsndfile
+        takes a bext chunk.
+
+        Raises
+        ------
+        JackrecError
+            When libsndfile refuses the bext chunk.
+        """
         self.start = {"stream_frame": stream_frame, "jack_frame_time": jack_frame}
         if unix_time is not None:
             self.start["unix_time"] = unix_time
             self.start["utc"] = dt.datetime.fromtimestamp(unix_time, dt.UTC).isoformat(
                 timespec="microseconds"
             )
+            local = dt.datetime.fromtimestamp(unix_time)
+            self.start["time_reference"] = bwf.samples_since_midnight(local, self.info.sample_rate)
+        if self.info.broadcast_wav:
+            # no cycle came to give the first frame a time (server gone): now
+            when = unix_time if unix_time is not None else time.time()
+            self.bext = bwf.BroadcastInfo.of(
+                self._description(), uuid.uuid4().hex, when, self.info.sample_rate
+            )
+            self.file.set_broadcast_info(self.bext)
         self.write_sidecar()
+
+    def _description(self) -> str:
+        """bext's description: the take's name, its channels and their names."""
+        names = self.info.track_names
+        return f"{self.path.name}: {len(names)} ch: {', '.join(names)}"
 
     def write(self, frames: npt.NDArray[np.float32]) -> None:
         """Append capture frames (all capture channels; the take picks its own)."""
@@ -221,6 +272,8 @@ class Take:
             self.error = self.error or f"finalizing failed: {close_error}"
         if self.error is not None and not deleted:
             self._mend()
+        elif self.info.broadcast_wav and not deleted:
+            self._append_metadata()
         self.write_sidecar()
         self.error = self.error or self.sidecar_error
 
@@ -235,6 +288,25 @@ class Take:
             self.file.frames = fix_header(self.path)
         except JackrecError as error:
             self.error = f"{self.error}; {error}"
+
+    def _append_metadata(self) -> None:
+        """Append the iXML chunk and the cue points to the finalized file.
+
+        A take that ended in error (a full disk) gets none: its sidecar has
+        them.  A failure here becomes the take's error.
+        """
+        info = self.info
+        chunks = bwf.ixml(
+            info.track_names,
+            [c + 1 for c in info.channels],
+            info.sample_rate,
+            info.file_format.subtype,
+            self.bext,
+        ) + bwf.cue_chunks(bwf.cues_of(self.sidecar()))
+        try:
+            bwf.append_chunks(self.path, chunks)
+        except JackrecError as error:
+            self.error = f"finalizing failed: {error}"
 
     def discard(self) -> None:
         """Remove a take that never began: its empty file and its sidecar."""
@@ -251,6 +323,9 @@ class Take:
     def sidecar(self) -> dict[str, Any]:
         info = self.info
         peaks = self.levels.peaks_dbfs()
+        names = info.track_names
+        latencies = info.latencies or ((0, 0),) * len(info.channels)
+        delays = info.align_delays
         return {
             "jackrec": __version__,
             "file": info.path.name,
@@ -265,6 +340,9 @@ class Take:
                     "capture_channel": c + 1,
                     "port": port,
                     "sources": list(sources),
+                    "name": names[i],
+                    "capture_latency": list(latencies[i]),
+                    **({} if delays is None else {"align_delay": delays[i]}),
                     "peak_dbfs": None if math.isinf(peaks[i]) else round(peaks[i], 2),
                     "clips": int(self.levels.clips[i]),
                 }
@@ -273,7 +351,9 @@ class Take:
                 )
             ],
             **info.session,
+            "aligned": delays is not None,
             "start": self.start,
+            **({} if self.bext is None else {"bext": self.bext.to_json()}),
             "frames": self.frames,
             "frames_lost": self.frames_lost,
             "gaps": self.gaps,

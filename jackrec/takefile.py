@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf
 
+from jackrec.bwf import BroadcastInfo
 from jackrec.errors import JackrecError, UsageError
 
 # libsndfile commands (values from sndfile.h)
@@ -218,6 +219,16 @@ class TakeFile:
         # RF64 refuses (the command returns false): see the module docstring.
         command(handle._file, SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
         return cls(path, fd, handle, file_format)
+
+    def set_broadcast_info(self, info: BroadcastInfo) -> None:
+        """Give a WAV or RF64 file its bext chunk; only before the first write.
+
+        Raises
+        ------
+        JackrecError
+            When libsndfile refuses it.
+        """
+        info.set_on(self._handle._file)
 
     def write(self, frames: npt.NDArray[np.float32]) -> None:
         """Append float32 frames (shape ``(n, channels)``).

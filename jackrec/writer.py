@@ -14,6 +14,10 @@ Stream frames count every frame the process callback saw while capturing,
 including those it lost to a full ring: where the callback lost frames the
 writer writes exactly that much silence, so a take keeps the JACK timeline.
 
+With alignment (``--align``) every frame walked, written or not, also
+passes through an `Aligner`, which delays each channel of a take by its
+own number of frames (see `jackrec.align`).
+
 The writer wakes on its own timer or on a command; the process callback
 never signals it, and nothing here can make the JACK thread wait.
 """
@@ -33,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from jackrec import commands, events
+from jackrec.align import Aligner
 from jackrec.core.capture import Capture, Gap
 from jackrec.errors import JackrecError
 from jackrec.take import Take, TakeDeleted
@@ -116,10 +121,18 @@ class DiskWriter(threading.Thread):
         Maps a stream frame to its JACK frame time and wall-clock time.
     on_event
         Called in the writer thread with each `jackrec.events.Event`.
+    align
+        Delay each take's channels by the take's `TakeInfo.align_delays`.
     """
 
     def __init__(
-        self, capture: Capture, sample_rate: int, clock: Clock, on_event: EventSink
+        self,
+        capture: Capture,
+        sample_rate: int,
+        clock: Clock,
+        on_event: EventSink,
+        *,
+        align: bool = False,
     ) -> None:
         super().__init__(name="jackrec-writer", daemon=True)
         self._capture = capture
@@ -136,6 +149,7 @@ class DiskWriter(threading.Thread):
         self._listening: commands.Trigger | None = None
         self._scanned = 0  # ring position up to which it has been listened to
         self._sidecar_reported: str | None = None
+        self._aligner = Aligner(capture.channels) if align else None
         # The writer's own state: only its thread changes it (by commands).
         self.state: State = "idle"
         self.take: Take | None = None
@@ -261,8 +275,7 @@ class DiskWriter(threading.Thread):
                 available = min(available, max(0, ring.read_space - self._keep()))
             if available <= 0:
                 break
-            if self.state == "recording":
-                self._write_views(views, available)
+            self._walk_views(views, available)
             ring.release(available)
             self.position += available
 
@@ -304,22 +317,43 @@ class DiskWriter(threading.Thread):
         """Frames to hold back while idle: the pre-roll, at least the guard."""
         return max(self.preroll_frames, self._guard)
 
-    def _write_views(self, views: list[npt.NDArray[np.float32]], frames: int) -> None:
-        assert self.take is not None
+    def _walk_views(self, views: list[npt.NDArray[np.float32]], frames: int) -> None:
+        """Walk the next `frames` of the ring: into the take if recording, through the aligner."""
+        take, aligner = self.take if self.state == "recording" else None, self._aligner
         for view in views:
             if frames <= 0:
                 break
-            self.take.write(view[:frames])
-            frames -= len(view)
+            block = view[:frames]
+            frames -= len(block)
+            if take is None:
+                if aligner is not None:
+                    aligner.skip(block)
+            else:
+                take.write(block if aligner is None else aligner.process(block))
 
     def _walk_gap(self, gap: Gap, frames: int) -> None:
+        aligner = self._aligner
         if self.state == "recording":
             assert self.take is not None
             at = self.take.frames
             self.take.add_gap(frames, gap.jack_frame)  # at the frame the silence starts
-            self.take.write_silence(frames, self._block)
+            if aligner is None:
+                self.take.write_silence(frames, self._block)
+            else:
+                self._write_aligned_silence(frames)
             self._emit(events.FramesLost(self.take.path, at, frames))
+        elif aligner is not None:
+            aligner.skip_silence(frames)
         self.position += frames
+
+    def _write_aligned_silence(self, frames: int) -> None:
+        """Silence in the stream, delayed like the rest (it holds earlier frames at first)."""
+        assert self.take is not None and self._aligner is not None
+        silence = np.zeros((min(frames, self._block), self._capture.channels), np.float32)
+        while frames > 0:
+            block = silence[: min(frames, len(silence))]
+            self.take.write(self._aligner.process(block))
+            frames -= len(block)
 
     # ---- commands ----
 
@@ -370,6 +404,12 @@ class DiskWriter(threading.Thread):
         self.trigger = None  # a trigger begins the next take, whoever begins it
         # the writer's take from here on, so whatever fails next ends it
         self.take, self.state = take, "recording"
+        if self._aligner is not None:
+            delays = [0] * self._capture.channels  # channels outside the take: not delayed
+            info = take.info
+            for channel, delay in zip(info.channels, info.align_delays or (), strict=False):
+                delays[channel] = delay
+            self._aligner.set_delays(delays)
         jack_frame, unix_time = self._clock(self.position)
         take.begin(self.position, jack_frame, unix_time)
         self._emit(events.TakeStarted(take.path, self.position))

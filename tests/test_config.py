@@ -32,6 +32,7 @@ def test_round_trip(tmp_path: Path) -> None:
         "channels": 8,
         "ports": ["system:*"],
         "trigger": -24.5,
+        "align": True,
     }
     config.save(changes, path)
     assert config.load(path) == config.Config(**changes)  # type: ignore[arg-type]
@@ -69,6 +70,7 @@ def test_saving_refuses_what_would_not_load(tmp_path: Path) -> None:
         ("template = 'a/{n}'", "template is not usable"),
         ("trigger = 3", "trigger must be -120 to 0 dBFS"),
         ("trigger = 'loud'", "'trigger' has the wrong type"),
+        ("align = 1", "'align' has the wrong type"),
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:

@@ -13,6 +13,7 @@ from jackrec import config, retention
 from jackrec.cli import OneLineHandler
 from jackrec.errors import UsageError
 from jackrec.rotation import Cut, Rotation
+from jackrec.service import Service
 from jackrec.service_config import ServiceConfig
 from jackrec.sidecar import sidecar_path
 
@@ -116,3 +117,10 @@ def test_log_lines_carry_the_journal_priority(monkeypatch: pytest.MonkeyPatch) -
     assert handler.format(record) == "<4>disk low"
     monkeypatch.delenv("JOURNAL_STREAM")
     assert OneLineHandler().format(record).endswith("jackrec: warning: disk low")
+
+
+def test_the_service_reads_the_align_key(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("align = true\n")
+    assert Service(config.load(path), path)._session_options().align
+    assert not Service(config.Config(), None)._session_options().align

@@ -14,6 +14,7 @@ import numpy.typing as npt
 import soundfile as sf
 
 from jackrec import counter
+from jackrec.bwf import Cue, read_cues
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from jackrec.take import Take
@@ -70,6 +71,8 @@ def test_overflow_leaves_silence_of_exactly_the_lost_length(
     assert report.filled_gaps == [(gaps[0]["file_frame"], gaps[0]["frames"])]
     assert gaps[0]["frames"] == lost
     assert len(data) == take.frames
+    cues, _ = read_cues(path) or ([], 0)  # the gap is a cue point where it begins
+    assert cues == [Cue(gaps[0]["file_frame"], "gap", f"gap: {lost} frames lost")]
 
 
 def test_a_gap_still_open_at_stop_is_written_at_the_end(

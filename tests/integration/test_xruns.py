@@ -15,6 +15,7 @@ from tests.conftest import (
     RATE,
     jackrec_command,
     let_it_record,
+    run_jackrec,
     server_name,
     start_generator,
     stop_process,
@@ -62,3 +63,9 @@ def test_every_xrun_is_in_the_sidecar(tmp_path: Path) -> None:
     assert frames == sorted(frames) and 0.4 * RATE < frames[0] < frames[-1] < sidecar["frames"]
     assert frames[-1] - frames[0] > 0.8 * RATE  # three stalls, half a second apart
     assert all(xrun["delay_us"] >= 0 for xrun in xruns)
+    # each is a cue point in the file, at its frame (what `jackrec markers` lists)
+    listed = json.loads(run_jackrec(["markers", "--json", str(take)]).stdout)
+    assert listed["from"] == "file"
+    assert [(cue["frame"], cue["kind"]) for cue in listed["cues"]] == [
+        (frame, "xrun") for frame in frames
+    ]
