@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import shlex
 import signal
 import sys
 import time
@@ -22,12 +23,13 @@ from typing import Any, NoReturn
 from jackrec import __version__, signals
 from jackrec import config as config_module
 from jackrec.bwf import Cue, cues_of, read_cues
-from jackrec.config import Config
+from jackrec.config import HOOKS, Config
 from jackrec.control import Request, RequestError, check_argument
 from jackrec.control_client import ControlClient
 from jackrec.control_socket import client_socket_path
 from jackrec.doctor import diagnose, report
 from jackrec.errors import JackrecError, UsageError
+from jackrec.hooks import HookRunner, check_hooks
 from jackrec.jackclient import check_names as check_client_names
 from jackrec.jackclient import open_client, server_label, server_reachable
 from jackrec.jackserver import DummyServer
@@ -39,7 +41,7 @@ from jackrec.sidecar import read_sidecar
 from jackrec.source import SignalSource
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, format_clock, summary_text
 from jackrec.take import check_names as check_take_names
-from jackrec.takefile import resolve_format
+from jackrec.takefile import FORMATS, FileFormat, resolve_format
 from jackrec.units import parse_duration
 
 log = logging.getLogger("jackrec")
@@ -66,6 +68,27 @@ def parse_bits(text: str) -> str:
     value = text.lower().removeprefix("pcm_")
     if value not in ("16", "24", "32", "float"):
         raise argparse.ArgumentTypeError(f"'{text}' is not 16, 24, 32 or float")
+    return value
+
+
+def parse_command(text: str) -> list[str]:
+    """A hook's command line, split into words as a shell would (but run without one)."""
+    try:
+        words = shlex.split(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}': {error}") from None
+    if not words:
+        raise argparse.ArgumentTypeError("a hook needs a command")
+    return words
+
+
+def parse_quality(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number from 0 to 1")
     return value
 
 
@@ -288,9 +311,30 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-connect", action="store_true", help="leave patching to others")
     parser.add_argument("--name", default="jackrec", help="JACK client name")
     parser.add_argument("--server", help="JACK server name")
-    parser.add_argument("--format", "-f", choices=["wav", "rf64", "w64", "flac", "caf"])
     parser.add_argument(
-        "--bits", "--subtype", "-b", type=parse_bits, help="16, 24, 32 or float (default)"
+        "--format",
+        "-f",
+        choices=list(FORMATS),
+        help="default: from the file's extension; ogg (Vorbis), opus and mp3 are lossy",
+    )
+    parser.add_argument(
+        "--bits",
+        "--subtype",
+        "-b",
+        type=parse_bits,
+        help="16, 24, 32 or float (default); not for ogg, opus, mp3",
+    )
+    parser.add_argument(
+        "--quality",
+        type=parse_quality,
+        metavar="Q",
+        help="ogg, opus, mp3: 0 (smallest) to 1 (best; mp3 from 0.15); default: the codec's",
+    )
+    parser.add_argument(
+        "--dither",
+        action="store_true",
+        default=None,
+        help="TPDF dither (+-1 LSB) when samples are reduced to 16 bits",
     )
     parser.add_argument(
         "--buffer", type=float, metavar="SECONDS", help="ring size in seconds (default 10)"
@@ -301,6 +345,23 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
         help="line up channels of different JACK capture latencies: delay each behind "
         "the latest (as Ardour does; settings key 'align')",
     )
+    for hook, when, paths in (
+        ("start", "when a take begins", "the take's path"),
+        ("close", "when a take is finalized", "the take's path"),
+        ("rotate", "when a take ends by rotation", "the finished and the next take's paths"),
+    ):
+        parser.add_argument(
+            f"--on-{hook}",
+            type=parse_command,
+            metavar="CMD",
+            help=f"run CMD {when}, without a shell, with {paths} (see README: Hooks)",
+        )
+    parser.add_argument(
+        "--hook-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a hook after this long (default 60)",
+    )
 
 
 def record_command(args: argparse.Namespace) -> int:
@@ -308,27 +369,37 @@ def record_command(args: argparse.Namespace) -> int:
     duration = args.duration
     if duration is not None and not 0 < duration < math.inf:
         raise UsageError("--duration must be a positive number of seconds")
+    take_options(args, config)
     # The file name says what the file is; the configured format is for the
     # TUI's takes, which are named by template.
     format_name = args.format
     bits = args.bits or config.bits
     options = session_options(args, config)
+
+    def file_format(channels: int, rate: int) -> FileFormat:
+        chosen = resolve_format(
+            args.file, format_name, bits, channels, rate, duration,
+            quality=config.quality, dither=config.dither,
+        )  # fmt: skip
+        refuse_vain_options(args, chosen)
+        return chosen
+
     # Everything that can be checked without JACK is checked first.
     options.validate()
     check_client_names(options.client_name, options.server)
-    resolve_format(args.file, format_name, bits, options.channels or 1, 48000, duration)
+    file_format(options.channels or 1, 48000)
     check_take_names(args.file)
     session = Session(options)
     with signals.taken() as stop_requested:
         session.open()
+        hooks = HookRunner(lambda: config, session.announce)
+        session.on_event = hooks.offer
+        hooks.start()
         try:
             if stop_requested(0):  # a signal while connecting: nothing was recorded
                 raise JackrecError("interrupted before recording began", exit_code=130)
+            take = session.new_take(args.file, file_format(session.channels, session.sample_rate))
             rate = session.sample_rate
-            file_format = resolve_format(
-                args.file, format_name, bits, session.channels, rate, duration
-            )
-            take = session.new_take(args.file, file_format)
             session.record(
                 take, duration_frames=None if duration is None else round(duration * rate)
             )
@@ -341,6 +412,7 @@ def record_command(args: argparse.Namespace) -> int:
             status.clear()
         finally:
             stats = session.close()
+            hooks.close()  # the take's on_close, at most EXIT_WAIT_SECONDS
     summary = Summary.of(take, session, stats)
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
@@ -362,6 +434,42 @@ def record_command(args: argparse.Namespace) -> int:
 
 def load_config(args: argparse.Namespace) -> Config:
     return config_module.load(args.config)
+
+
+def take_options(args: argparse.Namespace, config: Config) -> None:
+    """The command line's quality, dither and hooks over the settings'; checked.
+
+    Raises
+    ------
+    UsageError
+        When a setting is out of range, or a hook's command is not found.
+    """
+    if args.quality is not None:
+        config.quality = args.quality
+    if args.dither is not None:
+        config.dither = args.dither
+    for hook in HOOKS:
+        command = getattr(args, hook)
+        if command is not None:
+            setattr(config, hook, command)
+    if args.hook_timeout is not None:
+        config.hook_timeout = args.hook_timeout
+    config.check("command line")
+    check_hooks(config)
+
+
+def refuse_vain_options(args: argparse.Namespace, file_format: FileFormat) -> None:
+    """Refuse what the command line asks for that the take's format would ignore.
+
+    (The settings file's bits, quality and dither are preferences for
+    whichever format a take has; the command line's are meant for this one.)
+    """
+    if args.bits is not None and file_format.lossy:
+        raise UsageError("--bits does not apply to a lossy format (ogg, opus, mp3; see --quality)")
+    if args.quality is not None and not file_format.lossy:
+        raise UsageError("--quality applies to the lossy formats only (ogg, opus, mp3)")
+    if args.dither and not file_format.dither:
+        raise UsageError("--dither applies to 16-bit takes only (--bits 16)")
 
 
 def session_options(
@@ -533,22 +641,29 @@ def tui_command(args: argparse.Namespace) -> int:
     config.format = args.format or config.format
     config.bits = args.bits or config.bits
     config.preroll = args.preroll if args.preroll is not None else config.preroll
-    config.check("command line")
+    take_options(args, config)
     options = session_options(args, config, preroll=config.preroll)
     # Settings that cannot record are refused now, not at the first take.
-    resolve_format(Path("take"), config.format, config.bits, options.channels or 1, 48000, None)
+    channels = options.channels or 1
+    chosen = resolve_format(
+        Path("take"), config.format, config.bits, channels, 48000, None,
+        quality=config.quality, dither=config.dither,
+    )  # fmt: skip
+    refuse_vain_options(args, chosen)
     with signals.taken() as stop_requested:
         session = Session(options).open()
+        recorder = LocalRecorder(session, config)
+        hooks = HookRunner(lambda: recorder.namer.config, session.announce)
+        session.on_event = hooks.offer
+        hooks.start()
         try:
-            app = ConsoleApp(
-                LocalRecorder(session, config),
-                args.config,
-                stop_requested=lambda: bool(stop_requested(0)),
-            )
+            recorder.namer.file_format()  # at the server's sample rate (opus, mp3)
+            app = ConsoleApp(recorder, args.config, stop_requested=lambda: bool(stop_requested(0)))
             app.run()
         finally:
             take = session.take
             session.close()
+            hooks.close()
     held = f"; {take.path} holds {take.frames} frames" if take else ""
     if session.server_gone is not None:
         raise JackrecError(f"{server_label(args.server)} shut down ({session.server_gone}){held}")
@@ -673,6 +788,7 @@ def serve_command(args: argparse.Namespace) -> int:
 
     config = load_config(args)
     config.check(str(args.config or config_module.default_path()))
+    check_hooks(config)
     # Every event is a line of the service's log.
     logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
     service = Service(config, args.config, supervisor=Notifier())  # systemd, if it ran us

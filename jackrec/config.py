@@ -19,11 +19,21 @@ Example::
     preroll = 5.0
     trigger = -30.0
     align = true
+    quality = 0.6
+    dither = true
+    on_close = ["/usr/local/bin/archive-take"]
+    hook_timeout = 60.0
 
 ``trigger`` (dBFS, absent: off) is the level at which the console, once
 armed with ``a``, begins a take by itself; ``jackrec record`` does not use it.
 ``align`` (``--align``) lines up channels of different capture latencies
 (`jackrec.align`).
+``quality`` (0 to 1, absent: the codec's default) applies to the lossy
+formats (ogg, opus, mp3), ``dither`` to 16-bit takes, whatever the format of
+a take; ``bits`` does not apply to the lossy formats.  ``on_start``,
+``on_close`` and ``on_rotate`` are commands (argument lists, run without a
+shell) that `jackrec.hooks` runs for each take, each for at most
+``hook_timeout`` seconds.
 A ``[service]`` table holds ``jackrec serve``'s own settings
 (`jackrec.service_config`).
 """
@@ -45,6 +55,9 @@ from jackrec.service_config import ServiceConfig
 from jackrec.takefile import EXTENSIONS, FORMATS
 
 BITS = ("16", "24", "32", "float")
+#: The settings that are hooks (`jackrec.hooks`), one for each moment of a take.
+HOOKS = ("on_start", "on_close", "on_rotate")
+MAX_HOOK_TIMEOUT = 86400.0
 
 
 @dataclass
@@ -61,6 +74,12 @@ class Config:
     preroll: float = 5.0
     trigger: float | None = None  # dBFS; None: no level trigger
     align: bool = False  # delay channels so that their capture latencies line up
+    quality: float | None = None  # lossy codecs, 0 to 1; None: the codec's default
+    dither: bool = False  # TPDF dither for 16-bit takes
+    on_start: list[str] | None = None  # hooks: argument lists (jackrec.hooks)
+    on_close: list[str] | None = None
+    on_rotate: list[str] | None = None
+    hook_timeout: float = 60.0
     service: ServiceConfig = field(default_factory=ServiceConfig)  # the [service] table
 
     def check(self, where: str) -> None:
@@ -78,6 +97,13 @@ class Config:
             problems.append("preroll must be 0 to 600 seconds")
         if self.trigger is not None and not -120 <= self.trigger <= 0:
             problems.append("trigger must be -120 to 0 dBFS")
+        if self.quality is not None and not 0 <= self.quality <= 1:
+            problems.append("quality must be 0 to 1")
+        for hook in HOOKS:
+            if getattr(self, hook) == []:
+                problems.append(f"{hook} must name a command (or be left out)")
+        if not 0 < self.hook_timeout <= MAX_HOOK_TIMEOUT:
+            problems.append(f"hook_timeout must be above 0 and at most {MAX_HOOK_TIMEOUT:g} s")
         try:
             self.take_name(1, dt.datetime(2000, 1, 1))
         except (KeyError, ValueError, IndexError) as error:
@@ -158,19 +184,19 @@ def from_dict(data: dict[str, Any], where: str) -> Config:
 TYPES: dict[str, type | tuple[type, ...]] = {
     "directory": str, "template": str, "format": str, "bits": (str, int),
     "channels": int, "ports": list, "buffer": (int, float), "preroll": (int, float),
-    "trigger": (int, float), "align": bool,
+    "trigger": (int, float), "align": bool, "quality": (int, float), "dither": bool,
+    "on_start": list, "on_close": list, "on_rotate": list, "hook_timeout": (int, float),
 }  # fmt: skip
 
 
 def _typed(key: str, value: object, where: str) -> Any:
-    wanted = TYPES[key]
-    if (isinstance(value, bool) and wanted is not bool) or not isinstance(value, wanted):
+    if isinstance(value, bool) != (TYPES[key] is bool) or not isinstance(value, TYPES[key]):
         raise UsageError(f"{where}: '{key}' has the wrong type ({type(value).__name__})")
     if isinstance(value, list) and not all(isinstance(p, str) for p in value):
-        raise UsageError(f"{where}: 'ports' must be a list of strings")
+        raise UsageError(f"{where}: '{key}' must be a list of strings")
     if key == "bits":
         return str(value)
-    if isinstance(value, int | float) and key in ("buffer", "preroll", "trigger"):
+    if isinstance(value, int | float) and not isinstance(value, bool) and key != "channels":
         return float(value)
     return value
 

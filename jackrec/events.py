@@ -76,6 +76,10 @@ class TakeStarted(Event):
         return f"recording {self.path.name}"
 
 
+#: `TakeFinished.ended_by` of a take ended by a rotation: the next began where it ended.
+ROTATED = "rotated"
+
+
 @dataclass(frozen=True)
 class TakeFinished(Event):
     path: Path
@@ -135,6 +139,24 @@ class TriggerFired(Event):
     @property
     def text(self) -> str:
         return f"trigger at stream frame {self.stream_frame}"
+
+
+@dataclass(frozen=True)
+class HookFailed(Event):
+    """A take's hook (`jackrec.hooks`) failed, timed out, or was left running at exit.
+
+    Never an error of the recording: the take is as it was.
+    """
+
+    level: ClassVar[Level] = "warning"
+    log_level: ClassVar[int] = logging.WARNING
+    hook: str  # on_start, on_close or on_rotate
+    path: Path  # the take
+    reason: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.hook} hook for {self.path.name}: {self.reason}"
 
 
 @dataclass(frozen=True)

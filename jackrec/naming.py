@@ -45,14 +45,15 @@ class TakeNamer:
         ------
         UsageError
             When the settings cannot record it (FLAC with 32-bit samples,
-            more channels armed than the format holds).
+            more channels armed than the format holds, Opus at 44.1 kHz).
         """
         config = config or self.config
         armed = max(1, sum(self.session.armed))
         # The format is named, so the file name does not matter.
         return resolve_format(
-            Path("take"), config.format, config.bits, armed, self.session.sample_rate, None
-        )
+            Path("take"), config.format, config.bits, armed, self.session.sample_rate, None,
+            quality=config.quality, dither=config.dither,
+        )  # fmt: skip
 
     def create(self, name: str | None = None, notes: dict[str, Any] | None = None) -> Take:
         """Create the next take's file: `name` (a plain file name), or the template's.

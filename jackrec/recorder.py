@@ -28,7 +28,7 @@ from jackrec.errors import JackrecError
 from jackrec.events import Event
 from jackrec.naming import TakeNamer
 from jackrec.session import Session, SessionStatus
-from jackrec.takefile import BYTES_PER_SAMPLE, FORMATS, sample_subtype
+from jackrec.takefile import BYTES_PER_SAMPLE, sample_subtype
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ class LocalRecorder:
 
     def bytes_per_second(self) -> float:
         config = self.namer.config
-        sample = BYTES_PER_SAMPLE[sample_subtype(FORMATS[config.format], config.bits)]
+        sample = BYTES_PER_SAMPLE[sample_subtype(config.format, config.bits)]
         return float(sample * sum(self.session.armed) * self.session.sample_rate)
 
     def events_since(self, seen: int) -> tuple[list[Event], int]:

@@ -217,7 +217,18 @@ def examine(path: Path) -> Examination:
         for magic, examine_container in EXAMINERS.items():
             if data[: len(magic)] == magic:
                 return dataclasses.replace(examine_container(data), identity=identity)
+        if _lossy(data):
+            raise RepairError(
+                "Ogg (Vorbis, Opus) and MP3 takes are not repaired: a killed one has no "
+                "length field to mend, and decoders read what it holds (see the README)"
+            )
     raise RepairError(f"not a {FORMATS} file")
+
+
+def _lossy(data: mmap.mmap) -> bool:
+    """An Ogg stream, or an MP3: an ID3 tag, or a layer III frame's sync word."""
+    mpeg_layer_3 = len(data) >= 2 and data[0] == 0xFF and data[1] & 0xE6 == 0xE2
+    return data[:4] == b"OggS" or data[:3] == b"ID3" or mpeg_layer_3
 
 
 # ---- reading and writing the file ----

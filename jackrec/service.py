@@ -22,7 +22,8 @@ second it:
   `retain` asks (`jackrec.retention`);
 - tells the supervisor (systemd) how it is: ready, status, watchdog (only
   while the disk writer is stepping);
-- hands every event to the log (one line each) and to subscribers.
+- hands every event to the log (one line each) and to subscribers, and the
+  takes' events to the hooks (`jackrec.hooks`, in a thread of their own).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from jackrec.config import Config
 from jackrec.control import Request, check_argument, refusal, reply
 from jackrec.control_socket import ControlServer, service_socket_path
 from jackrec.errors import JackrecError
+from jackrec.hooks import HookRunner, check_hooks
 from jackrec.jackclient import server_label, server_reachable
 from jackrec.levels import MeterAccount, SharedMeters
 from jackrec.naming import TakeNamer
@@ -204,6 +206,7 @@ class Service:
         self._last_status = 0.0
         self._last_retention = 0.0
         self._stopping = False
+        self._hooks = HookRunner(lambda: self.config, self._announce)
 
     @property
     def settings(self) -> ServiceConfig:
@@ -236,7 +239,9 @@ class Service:
     # ---- the loop ----
 
     def run(self, next_signal: Callable[[float], signal.Signals | None]) -> int:
-        """Serve until SIGINT or SIGTERM; the take in progress is finalized."""
+        """Serve until SIGINT or SIGTERM; the take in progress is finalized
+        (and its hooks waited for, within `jackrec.hooks.EXIT_WAIT_SECONDS`)."""
+        self._hooks.start()
         try:
             while (received := next_signal(POLL_SECONDS)) not in (signal.SIGINT, signal.SIGTERM):
                 if received == signal.SIGHUP:
@@ -249,6 +254,7 @@ class Service:
             self.supervisor.stopping()
             self._close("stop request")
             self._answer_requests()  # those that came meanwhile: refused
+            self._hooks.close()
         return 0
 
     def _step(self) -> None:
@@ -292,6 +298,7 @@ class Service:
             self._next_attempt = time.monotonic() + BACKOFF_SECONDS[-1]
             return
         self._attempts = 0
+        session.on_event = self._hooks.offer
         self.session, self._events_seen, self._graph_seen = session, 0, session.graph_version
         self._meters.attach(session.meters, session.channels)
         self._channels_version += 1
@@ -426,7 +433,7 @@ class Service:
     def _bytes_per_second(self, session: Session) -> int:
         """What a take of the armed channels (at least one) writes a second."""
         sample = BYTES_PER_SAMPLE.get(self._subtype(), 4)
-        return sample * max(1, sum(session.armed)) * session.sample_rate
+        return round(sample * max(1, sum(session.armed)) * session.sample_rate)
 
     def _subtype(self) -> str:
         try:
@@ -468,6 +475,7 @@ class Service:
             self.supervisor.reloading()
         try:
             config = config_module.load(self.config_path)
+            check_hooks(config)
         except JackrecError as error:
             self._announce(events.RecorderError(f"reload refused: {error}"))
             raise

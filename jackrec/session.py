@@ -159,6 +159,9 @@ class Session:
         self._inputs: list[jack.OwnPort] = []
         self._capturing = False
         self._meters: Meters | None = None
+        #: Also told of every event, in the thread that announces it: it must
+        #: never block (`jackrec.hooks.HookRunner.offer` queues and returns).
+        self.on_event: Callable[[events.Event], None] | None = None
 
     # ---- opening and closing ----
 
@@ -177,7 +180,7 @@ class Session:
         sources = self._choose_sources(client)
         channels = o.channels or len(sources) or DEFAULT_CHANNELS
         if len(sources) > channels:  # as jack_capture does: the first N matches
-            self._announce(
+            self.announce(
                 events.Notice(
                     f"{len(sources)} ports match; recording the first {channels} (--channels)"
                 )
@@ -195,7 +198,7 @@ class Session:
                 f"cannot allocate a {gib:.1f} GiB ring; use a smaller --buffer"
             ) from None
         if not capture.memory_locked:
-            self._announce(events.Notice("could not lock the ring in RAM (see 'jackrec doctor')"))
+            self.announce(events.Notice("could not lock the ring in RAM (see 'jackrec doctor')"))
         try:
             self._inputs = [client.inports.register(f"in_{i + 1}") for i in range(channels)]
         except jack.JackError as error:
@@ -211,7 +214,7 @@ class Session:
             raise JackrecError(f"JACK refused: {error}") from None
         self.connect_sources()
         if o.connect and len(sources) < channels:
-            self._announce(
+            self.announce(
                 events.Notice(
                     f"{len(sources)} port(s) match for {channels} channels: the other "
                     f"{channels - len(sources)} stay unconnected (silent until patched)"
@@ -220,7 +223,7 @@ class Session:
         self.armed = [True] * channels
         self._meters = Meters(capture)
         self._writer = DiskWriter(
-            capture, client.samplerate, self._clock, self._announce, align=o.align
+            capture, client.samplerate, self._clock, self.announce, align=o.align
         )
         self._writer.start()
 
@@ -263,7 +266,7 @@ class Session:
             except jack.JackError as error:
                 if not self.options.follow:
                     raise JackrecError(f"JACK refused: {error}") from None
-                self._announce(events.Notice(f"could not connect {source}: {error}"))
+                self.announce(events.Notice(f"could not connect {source}: {error}"))
                 continue
             made.append((source, port.name))
         return made
@@ -561,21 +564,24 @@ class Session:
         """Events after the first `seen` (as many as are kept), and the new count."""
         return self._events.since(seen)
 
-    def _announce(self, event: events.Event) -> None:
-        """Keep `event` for `events_since` and say it in the log (any thread)."""
+    def announce(self, event: events.Event) -> None:
+        """Keep `event` for `events_since`, say it in the log, and hand it to
+        `on_event` (any thread: the writer's, JACK's notification thread)."""
         self._events.add(event)
         log.log(event.log_level, "%s", event.text)
+        if self.on_event is not None:
+            self.on_event(event)
 
     def _on_xrun(self, delayed_usecs: float) -> None:
         self.xruns += 1
-        self._announce(events.Xrun(delayed_usecs))
+        self.announce(events.Xrun(delayed_usecs))
         writer = self._writer
         if writer is not None and self._capturing:  # into the take, at the frame reached
             writer.submit(commands.NoteXrun(self.now(), delayed_usecs))
 
     def _on_shutdown(self, status: jack.Status, reason: str) -> None:
         self.server_gone = reason or "no reason given"
-        self._announce(events.ServerLost(self.server_gone))
+        self.announce(events.ServerLost(self.server_gone))
         self.shutdown.set()
 
     def _on_graph_change(self, *args: Any) -> None:

@@ -153,10 +153,12 @@ class Take:
 
     @property
     def bytes(self) -> int:
-        """Sample bytes written so far (the file is this plus its header)."""
-        return (
-            self.frames * len(self.info.channels) * BYTES_PER_SAMPLE[self.info.file_format.subtype]
-        )
+        """Sample bytes written so far (the file is this plus its header); for a
+        lossy codec, whose output has no fixed size, the file's size."""
+        file_format = self.info.file_format
+        if file_format.lossy:
+            return self.file.size
+        return self.frames * len(self.info.channels) * int(BYTES_PER_SAMPLE[file_format.subtype])
 
     # ---- called by the disk writer ----
 
@@ -205,7 +207,7 @@ class Take:
             n = min(frames, block)
             if len(self._silence) < n:
                 self._silence = np.zeros((n, len(self.info.channels)), dtype=np.float32)
-            self.file.write(self._silence[:n])
+            self.file.write(self._silence[:n], silence=True)
             frames -= n
 
     def add_gap(self, frames: int, jack_frame: int) -> None:
@@ -332,6 +334,7 @@ class Take:
             "complete": self.ended_by is not None,
             "format": self.file.container,
             "subtype": info.file_format.subtype,
+            **self._encoding(),
             "sample_rate": info.sample_rate,
             "period": info.period,
             "channels": [
@@ -363,6 +366,15 @@ class Take:
             "ended_by": self.ended_by,
             "error": self.error,
         }
+
+    def _encoding(self) -> dict[str, Any]:
+        """The sidecar's ``quality`` (lossy codecs) and ``dither`` (16-bit, dithered)."""
+        encoding: dict[str, Any] = {}
+        if self.info.file_format.lossy:
+            encoding["quality"] = self.info.file_format.quality  # None: libsndfile's default
+        if self.file.dither_seed is not None:
+            encoding["dither"] = {"type": "tpdf", "lsb": 1, "seed": self.file.dither_seed}
+        return encoding
 
     def write_sidecar(self) -> None:
         """Rewrite the sidecar now.

@@ -378,7 +378,7 @@ class DiskWriter(threading.Thread):
             case commands.Record(take=new) if self.state == "idle":
                 self._begin_take(new)
             case commands.Rotate(take=new) if take is not None:
-                self._end_take("rotated")
+                self._end_take(events.ROTATED)
                 self._begin_take(new)
             case commands.Stop(reason=reason) if take is not None:
                 self._end_take(reason)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -80,6 +81,25 @@ def let_it_record(take: Path, seconds: float, timeout: float = 30.0) -> None:
         assert time.monotonic() < deadline, f"{take} never began"
         time.sleep(0.02)
     time.sleep(seconds)
+
+
+def kill_recording(server: str, ports: Sequence[str], take: Path, seconds: float) -> float:
+    """``jackrec record`` of `ports` into `take`, killed with SIGKILL after
+    `seconds` of recording; the Unix time of the kill."""
+    options = [arg for port in ports for arg in ("-p", port)]
+    process = subprocess.Popen(
+        jackrec_command("record", "--server", server, "-q", *options, str(take)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        let_it_record(take, seconds)
+        killed_at = time.time()
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        stop_process(process)
+    return killed_at
 
 
 def open_session(

@@ -62,7 +62,7 @@ def test_saving_refuses_what_would_not_load(tmp_path: Path) -> None:
         ("formt = 'wav'", "unknown setting 'formt'"),
         ("channels = '8'", "'channels' has the wrong type"),
         ("channels = 0", "channels must be 1 to 1024"),
-        ("format = 'mp3'", "format must be one of"),
+        ("format = 'aiff'", "format must be one of"),
         ("bits = 12", "bits must be one of"),
         ("ports = [1]", "'ports' must be a list of strings"),
         ("buffer = true", "'buffer' has the wrong type"),

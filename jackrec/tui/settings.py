@@ -1,8 +1,10 @@
 """Settings: format, bit depth, where takes go and what they are called.
 
 Saved to the config file that ``jackrec record`` reads too.  Format, bits,
-directory, template, pre-roll and trigger apply from the next take (or the
-next arming); channels, ports and buffer size from the next session.
+quality, dither, directory, template, pre-roll, trigger and the hooks apply
+from the next take (or the next arming); channels, ports and buffer size
+from the next session.  Hooks are written as a command line (split as a
+shell would, run without one: `jackrec.hooks`).
 
 The screen shows the settings in effect (the command line's over the
 file's) and saves only the ones the engineer changed, so a ``--dir`` given
@@ -13,6 +15,7 @@ with 32-bit samples, say) are refused with the reason, and nothing is saved.
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,17 +24,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from jackrec import config as config_module
-from jackrec.config import BITS, Config
+from jackrec.config import BITS, HOOKS, Config
 from jackrec.errors import UsageError
+from jackrec.hooks import check_hooks
 from jackrec.takefile import FORMATS
 
 #: Each field's setting from the field's value (a blank optional field: None).
 SETTINGS: dict[str, Callable[[Any], Any]] = {
     "format": str,
     "bits": lambda value: None if value == "default" else str(value),
+    "quality": lambda text: float(text) if text.strip() else None,
+    "dither": bool,
     "directory": str.strip,
     "template": str.strip,
     "preroll": lambda text: float(text.strip() or 0),
@@ -39,7 +45,15 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "channels": lambda text: int(text) if text.strip() else None,
     "ports": str.split,
     "buffer": lambda text: float(text.strip() or 0),
+    **{hook: lambda text: shlex.split(text) or None for hook in HOOKS},
+    "hook_timeout": lambda text: float(text.strip() or 0),
 }
+
+
+def optional_number(value: float | None, key: str, placeholder: str) -> Input:
+    """The field of a setting that may be left blank (`placeholder` says what that means)."""
+    text = "" if value is None else f"{value:g}"
+    return Input(text, id=key, type="number", placeholder=placeholder, compact=True)
 
 
 class SettingsScreen(ModalScreen[Config | None]):
@@ -83,6 +97,10 @@ class SettingsScreen(ModalScreen[Config | None]):
                     [("format's default", "default"), *((b, b) for b in BITS)],
                     value=c.bits or "default", id="bits", allow_blank=False, compact=True,
                 )  # fmt: skip
+                yield Label("quality (ogg opus mp3)")
+                yield optional_number(c.quality, "quality", "codec's default (0 to 1)")
+                yield Label("dither")
+                yield Checkbox("TPDF, for 16-bit takes", c.dither, id="dither", compact=True)
                 yield Label("directory")
                 yield Input(c.directory, id="directory", compact=True)
                 yield Label("file name template")
@@ -90,10 +108,7 @@ class SettingsScreen(ModalScreen[Config | None]):
                 yield Label("pre-roll (s)")
                 yield Input(f"{c.preroll:g}", id="preroll", type="number", compact=True)
                 yield Label("trigger (dBFS)")
-                yield Input(
-                    "" if c.trigger is None else f"{c.trigger:g}", id="trigger", type="number",
-                    placeholder="off", compact=True,
-                )  # fmt: skip
+                yield optional_number(c.trigger, "trigger", "off")
                 yield Label("channels (next session)")
                 yield Input(
                     "" if c.channels is None else str(c.channels), id="channels", type="integer"
@@ -105,6 +120,15 @@ class SettingsScreen(ModalScreen[Config | None]):
                 )  # fmt: skip
                 yield Label("buffer (s, next session)")
                 yield Input(f"{c.buffer:g}", id="buffer", type="number", compact=True)
+                for hook in HOOKS:
+                    yield Label(f"hook {hook}")
+                    command = getattr(c, hook)
+                    yield Input(
+                        shlex.join(command) if command else "", id=hook,
+                        placeholder="command (gets the take's path)", compact=True,
+                    )  # fmt: skip
+                yield Label("hook timeout (s)")
+                yield Input(f"{c.hook_timeout:g}", id="hook_timeout", type="number", compact=True)
             with Grid(id="settings-buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
@@ -127,7 +151,9 @@ class SettingsScreen(ModalScreen[Config | None]):
         """Each setting's field, as it reads now."""
         fields = {key: self.query_one(f"#{key}") for key in SETTINGS}
         return {
-            key: field.value for key, field in fields.items() if isinstance(field, Input | Select)
+            key: field.value
+            for key, field in fields.items()
+            if isinstance(field, Input | Select | Checkbox)
         }
 
     def action_save(self) -> None:
@@ -136,6 +162,7 @@ class SettingsScreen(ModalScreen[Config | None]):
             changes = {key: SETTINGS[key](value) for key, value in changed.items()}
             config = dataclasses.replace(self.config, **changes)
             config.check("settings")
+            check_hooks(config)
             self.file_format(config)
             path = config_module.save(changes, self.path) if changes else None
         except (ValueError, UsageError, OSError) as error:

@@ -50,7 +50,7 @@ def test_bad_option(generator: SourceProcess, tmp_path: Path, case: str) -> None
 
 
 def test_unknown_extension(generator: SourceProcess, tmp_path: Path) -> None:
-    result = run_jackrec(["record", "--server", generator.server, str(tmp_path / "x.mp3")])
+    result = run_jackrec(["record", "--server", generator.server, str(tmp_path / "x.aiff")])
     assert result.returncode == 2
     assert_one_line_error(result.stderr, "cannot tell the format")
 

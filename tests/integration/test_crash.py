@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from jackrec import counter
 from jackrec.repair import mapped, read_wave_header
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
-from tests.conftest import RATE, jackrec_command, let_it_record, run_jackrec, stop_process
+from tests.conftest import RATE, kill_recording, run_jackrec
 
 CHANNELS = 4
 
@@ -39,17 +37,7 @@ def test_sigkill_leaves_a_consistent_readable_take(
 ) -> None:
     ports = [arg for port in generator.port_names[:CHANNELS] for arg in ("-p", port)]
     take = tmp_path / name
-    process = subprocess.Popen(
-        jackrec_command("record", "--server", generator.server, "-q", *ports, str(take)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        let_it_record(take, 2.0)
-        process.send_signal(signal.SIGKILL)
-        process.wait(10)
-    finally:
-        stop_process(process)
+    kill_recording(generator.server, generator.port_names[:CHANNELS], take, 2.0)
 
     data, rate = sf.read(str(take), dtype="float32")
     assert rate == RATE and data.shape[1] == CHANNELS

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from textual.pilot import Pilot
-from textual.widgets import Input, Label, Select
+from textual.widgets import Checkbox, Input, Label, Select
 
 from jackrec import config as config_module
 from jackrec import counter, events
@@ -277,6 +277,51 @@ def test_settings_save_only_what_was_changed(
     app = run(session, in_effect, scenario, tmp_path)  # saving to `path`
     assert tomllib.loads(path.read_text()) == {"template": "mix{n}", "bits": "24", "trigger": -20.0}
     assert settings_of(app).directory == str(tmp_path / "cli")  # still in effect for this session
+
+
+def test_settings_take_the_lossy_formats_quality_dither_and_hooks(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("s")
+        app.screen.query_one("#format", Select).value = "opus"
+        app.screen.query_one("#quality", Input).value = "0.7"
+        app.screen.query_one("#dither", Checkbox).value = True
+        app.screen.query_one("#on_close", Input).value = "sh -c 'echo \"$0\"'"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: settings_of(app).format == "opus")
+        await record_a_take(pilot, session, 0.5)
+
+    app = run(session, config, scenario, tmp_path)
+    saved = tomllib.loads((tmp_path / "config.toml").read_text())
+    assert saved == {
+        "format": "opus", "quality": 0.7, "dither": True, "on_close": ["sh", "-c", 'echo "$0"'],
+    }  # fmt: skip
+    assert settings_of(app).on_close == ["sh", "-c", 'echo "$0"']
+    (take,) = config.recordings.glob("*.opus")
+    assert sf.info(str(take)).subtype == "OPUS"
+
+
+def test_settings_refuse_a_lossy_format_that_cannot_hold_the_channels(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("s")
+        app.screen.query_one("#format", Select).value = "mp3"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        problem = str(app.screen.query_one("#settings-problem", Label).render())
+        assert "Not saved: mp3 holds at most 2 channels, not 4" in problem
+        app.screen.query_one("#format", Select).value = "wav"
+        app.screen.query_one("#on_start", Input).value = "no-such-hook-here"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        problem = str(app.screen.query_one("#settings-problem", Label).render())
+        assert "on_start: 'no-such-hook-here' is not an executable command" in problem
+        await pilot.press("escape")
+
+    app = run(session, config, scenario, tmp_path)
+    assert settings_of(app) == config
 
 
 def test_a_command_line_that_cannot_record_is_refused_at_once(tmp_path: Path) -> None:
