@@ -8,7 +8,10 @@ are stamped with a *stream frame* and take effect exactly there, so cuts
 and new takes are frame-exact and nothing is written twice or left out.
 An armed level trigger is such a command too: the writer looks at every
 frame while idle, and the first one loud enough starts a take at itself
-(less the pre-roll).
+(less the pre-roll).  A take so begun, if the trigger has a hold, ends
+by itself: the writer looks at every frame it writes, and once the hold
+has passed with no sample at the release level, the take ends exactly
+there and the trigger listens again.
 
 Stream frames count every frame the process callback saw while capturing,
 including those it lost to a full ring: where the callback lost frames the
@@ -31,7 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +43,7 @@ from jackrec import commands, events
 from jackrec.align import Aligner
 from jackrec.core.capture import Capture, Gap
 from jackrec.errors import JackrecError
+from jackrec.levels import dbfs
 from jackrec.take import Take, TakeDeleted
 
 #: How often the writer looks at the ring when no command wakes it.  The
@@ -66,6 +70,9 @@ CATCH_UP_BYTES = 1 << 20
 #: While idle, the writer keeps at least this much of the newest stream in
 #: the ring, so a record command can start exactly where it was given.
 GUARD_SECONDS = 0.5
+
+#: Why a take ended when its trigger's hold ended it (its sidecar's ``ended_by``).
+TRIGGER_HOLD = "trigger hold"
 
 State = Literal["idle", "recording", "paused"]
 
@@ -156,6 +163,10 @@ class DiskWriter(threading.Thread):
         self.position = 0  # stream frames walked past
         self.preroll_frames = 0
         self.trigger: commands.Trigger | None = None  # fires once
+        self._armed: commands.Trigger | None = None  # listened for again after a take
+        self._rearm = False  # ... after every take, not only those its hold ended
+        self._hold: commands.Trigger | None = None  # the recording take's, if it has a hold
+        self._last_loud = 0  # the take's latest stream frame at the release level
         #: What other threads read: replaced whole after every step.
         self.status = WriterStatus()
 
@@ -273,6 +284,8 @@ class DiskWriter(threading.Thread):
             available = self._until_next_command(available)
             if self.state == "idle":
                 available = min(available, max(0, ring.read_space - self._keep()))
+            elif self.state == "recording" and self._hold is not None:
+                available = self._hear(self._hold, views, available)
             if available <= 0:
                 break
             self._walk_views(views, available)
@@ -310,8 +323,40 @@ class DiskWriter(threading.Thread):
         except JackrecError as error:
             self._emit(events.RecorderError(f"trigger: {error}"))
             return
-        self._pending.insert(0, commands.Record(at, take))
+        self._pending.insert(0, commands.Record(at, take, "trigger", trigger))
         self._emit(events.TriggerFired(at))
+
+    def _hear(
+        self, trigger: commands.Trigger, views: list[npt.NDArray[np.float32]], frames: int
+    ) -> int:
+        """Look at the next `frames` for the release level; how many the take still gets.
+
+        Moves the take's last loud frame along up to the first silence of
+        the hold's length, and stops there: that is where the take ends.
+        """
+        assert trigger.hold_frames is not None
+        loud, offset = [], self.position
+        for view in views:
+            part = view[: max(0, frames - (offset - self.position)), list(trigger.channels)]
+            loud.append(offset + np.flatnonzero((np.abs(part) >= trigger.release).any(axis=1)))
+            offset += len(part)
+        heard = np.concatenate(loud)
+        if heard.size == 0:
+            return frames
+        # No loud frame here lies beyond the hold's end (`_until_next_command`
+        # stops there), so only a silence between two of them can end the take.
+        silences = np.flatnonzero(np.diff(heard) > trigger.hold_frames)
+        if silences.size == 0:
+            self._last_loud = int(heard[-1])
+            return frames
+        self._last_loud = int(heard[silences[0]])
+        return self._last_loud + 1 + trigger.hold_frames - self.position
+
+    def _hold_end(self) -> int | None:
+        """The stream frame where the take ends if nothing loud comes before it."""
+        if self._hold is None or self._hold.hold_frames is None or self.state != "recording":
+            return None
+        return self._last_loud + 1 + self._hold.hold_frames
 
     def _keep(self) -> int:
         """Frames to hold back while idle: the pre-roll, at least the guard."""
@@ -364,6 +409,9 @@ class DiskWriter(threading.Thread):
         return max(self.position, command.at)
 
     def _until_next_command(self, frames: int) -> int:
+        hold_end = self._hold_end()
+        if hold_end is not None:
+            frames = min(frames, hold_end - self.position)
         if not self._pending:
             return frames
         return min(frames, self._due(self._pending[0]) - self.position)
@@ -371,12 +419,15 @@ class DiskWriter(threading.Thread):
     def _apply_due_commands(self) -> None:
         while self._pending and self._due(self._pending[0]) <= self.position:
             self._apply(self._pending.pop(0))
+        hold_end = self._hold_end()
+        if hold_end is not None and hold_end <= self.position:
+            self._end_take(TRIGGER_HOLD)
 
     def _apply(self, command: commands.Command) -> None:
         take = self.take
         match command:
             case commands.Record(take=new) if self.state == "idle":
-                self._begin_take(new)
+                self._begin_take(new, command)
             case commands.Rotate(take=new) if take is not None:
                 self._end_take(events.ROTATED)
                 self._begin_take(new)
@@ -387,21 +438,27 @@ class DiskWriter(threading.Thread):
             case commands.Resume() if self.state == "paused" and take is not None:
                 take.add_pause(self._paused_at, self.position)
                 self.state = "recording"
+                self._last_loud = max(self._last_loud, self.position - 1)  # hold counts anew
             case commands.Marker(label=label) if take is not None:
                 _, unix_time = self._clock(self.position)
                 take.add_marker(label, unix_time if unix_time is not None else time.time())
                 self._emit(events.MarkerAdded(take.path, label, take.frames))
             case commands.NoteXrun(delay_us=delay) if take is not None:
                 take.add_xrun(delay)
-            case commands.Arm(preroll_frames=preroll, trigger=trigger):
+            case commands.Arm(preroll_frames=preroll, trigger=trigger, rearm=rearm):
                 self.preroll_frames, self.trigger = preroll, trigger
+                self._armed, self._rearm = trigger, rearm
             case commands.Disarm():
                 self.preroll_frames, self.trigger = 0, None
+                self._armed, self._rearm = None, False
             case commands.Record(take=new) | commands.Rotate(take=new):
                 new.discard()  # a take that can no longer begin
 
-    def _begin_take(self, take: Take) -> None:
+    def _begin_take(self, take: Take, record: commands.Record | None = None) -> None:
         self.trigger = None  # a trigger begins the next take, whoever begins it
+        trigger = record.trigger if record is not None else None
+        self._hold = trigger if trigger is not None and trigger.hold_frames is not None else None
+        self._last_loud = record.at if record is not None else self.position
         # the writer's take from here on, so whatever fails next ends it
         self.take, self.state = take, "recording"
         if self._aligner is not None:
@@ -411,12 +468,35 @@ class DiskWriter(threading.Thread):
                 delays[channel] = delay
             self._aligner.set_delays(delays)
         jack_frame, unix_time = self._clock(self.position)
+        if record is not None:
+            cue = max(self.position, record.at)
+            take.note_cause(record.started_by, cue, cue - self.position, _trigger_notes(trigger))
         take.begin(self.position, jack_frame, unix_time)
         self._emit(events.TakeStarted(take.path, self.position))
 
     def _end_take(self, ended_by: str, error: str | None = None) -> None:
         take, self.take = self.take, None
-        self.state = "idle"
         assert take is not None
+        if ended_by == TRIGGER_HOLD:  # the last loud frame, as a frame of the file
+            take.trigger["last_loud_frame"] = self._last_loud - take.start["stream_frame"]
+        self.state, self._hold = "idle", None
         take.finish(ended_by, error)
         self._emit(events.TakeFinished(take.path, take.frames, ended_by, take.error))
+        if self._armed is not None and (self._rearm or ended_by == TRIGGER_HOLD):
+            self._listen_again(self._armed)
+
+    def _listen_again(self, trigger: commands.Trigger) -> None:
+        """Arm `trigger` again, listening from the frame after the take's last."""
+        self.trigger = self._listening = trigger
+        self._scanned = self._capture.frames.read_position
+
+
+def _trigger_notes(trigger: commands.Trigger | None) -> dict[str, Any]:
+    """A trigger's settings, for the sidecar of the take it began (empty: none)."""
+    if trigger is None:
+        return {}
+    notes: dict[str, Any] = {"level_dbfs": round(dbfs(trigger.level), 2)}
+    if trigger.hold_frames is not None:
+        notes["hold_frames"] = trigger.hold_frames
+        notes["release_dbfs"] = round(dbfs(trigger.release), 2)
+    return notes
