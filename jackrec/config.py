@@ -18,6 +18,8 @@ Example::
     buffer = 10.0
     preroll = 5.0
     trigger = -30.0
+    trigger_hold = 2.0
+    trigger_release = -40.0
     align = true
     quality = 0.6
     dither = true
@@ -25,7 +27,11 @@ Example::
     hook_timeout = 60.0
 
 ``trigger`` (dBFS, absent: off) is the level at which the console, once
-armed with ``a``, begins a take by itself; ``jackrec record`` does not use it.
+armed with ``a``, ``jackrec serve`` armed, or ``jackrec record --trigger``
+begins a take by itself.  ``trigger_hold`` (seconds, absent: never) ends a
+take the trigger began once that long passed with no sample at
+``trigger_release`` (dBFS, default 6 dB below ``trigger``), and arms the
+trigger again.
 ``align`` (``--align``) lines up channels of different capture latencies
 (`jackrec.align`).
 ``quality`` (0 to 1, absent: the codec's default) applies to the lossy
@@ -58,6 +64,10 @@ BITS = ("16", "24", "32", "float")
 #: The settings that are hooks (`jackrec.hooks`), one for each moment of a take.
 HOOKS = ("on_start", "on_close", "on_rotate")
 MAX_HOOK_TIMEOUT = 86400.0
+MAX_HOLD = 3600.0
+#: How far below the trigger the release level lies unless set: hysteresis,
+#: so a sound hovering at the trigger level does not end takes.
+DEFAULT_HYSTERESIS_DB = 6.0
 
 
 @dataclass
@@ -73,6 +83,8 @@ class Config:
     buffer: float = 10.0
     preroll: float = 5.0
     trigger: float | None = None  # dBFS; None: no level trigger
+    trigger_hold: float | None = None  # seconds below release that end a take; None: never
+    trigger_release: float | None = None  # dBFS; None: 6 dB below the trigger
     align: bool = False  # delay channels so that their capture latencies line up
     quality: float | None = None  # lossy codecs, 0 to 1; None: the codec's default
     dither: bool = False  # TPDF dither for 16-bit takes
@@ -97,6 +109,7 @@ class Config:
             problems.append("preroll must be 0 to 600 seconds")
         if self.trigger is not None and not -120 <= self.trigger <= 0:
             problems.append("trigger must be -120 to 0 dBFS")
+        problems += self._hold_problems()
         if self.quality is not None and not 0 <= self.quality <= 1:
             problems.append("quality must be 0 to 1")
         for hook in HOOKS:
@@ -110,6 +123,26 @@ class Config:
             problems.append(f"template is not usable ({error})")
         if problems:
             raise UsageError(f"{where}: {problems[0]}")
+
+    def _hold_problems(self) -> list[str]:
+        problems = []
+        if self.trigger_hold is not None and not 0 < self.trigger_hold <= MAX_HOLD:
+            problems.append(f"trigger_hold must be above 0 and at most {MAX_HOLD:g} seconds")
+        release = self.trigger_release
+        if release is not None and not -130 <= release <= 0:
+            problems.append("trigger_release must be -130 to 0 dBFS")
+        if release is not None and self.trigger is not None and release > self.trigger:
+            problems.append("trigger_release must not be above trigger")
+        return problems
+
+    @property
+    def release_dbfs(self) -> float | None:
+        """The release level in effect (None: no trigger)."""
+        if self.trigger is None:
+            return None
+        if self.trigger_release is not None:
+            return self.trigger_release
+        return self.trigger - DEFAULT_HYSTERESIS_DB
 
     @property
     def recordings(self) -> Path:
@@ -184,7 +217,8 @@ def from_dict(data: dict[str, Any], where: str) -> Config:
 TYPES: dict[str, type | tuple[type, ...]] = {
     "directory": str, "template": str, "format": str, "bits": (str, int),
     "channels": int, "ports": list, "buffer": (int, float), "preroll": (int, float),
-    "trigger": (int, float), "align": bool, "quality": (int, float), "dither": bool,
+    "trigger": (int, float), "trigger_hold": (int, float), "trigger_release": (int, float),
+    "align": bool, "quality": (int, float), "dither": bool,
     "on_start": list, "on_close": list, "on_rotate": list, "hook_timeout": (int, float),
 }  # fmt: skip
 

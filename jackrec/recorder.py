@@ -75,11 +75,14 @@ class Arming:
 
     preroll_seconds: float
     trigger_dbfs: float | None
+    hold_seconds: float | None = None  # a triggered take ends after this long below release
 
     def describe(self) -> str:
         parts = []
         if self.trigger_dbfs is not None:
             parts.append(f"a take begins at {self.trigger_dbfs:g} dBFS")
+            if self.hold_seconds is not None:
+                parts.append(f"ends {self.hold_seconds:g} s after the sound")
         if self.preroll_seconds > 0:
             parts.append(f"takes start {self.preroll_seconds:g} s early")
         return "; ".join(parts)
@@ -229,8 +232,11 @@ class LocalRecorder:
         preroll = min(config.preroll, self.session.options.preroll_seconds)
         if preroll <= 0 and config.trigger is None:
             raise JackrecError("nothing to arm: set a pre-roll or a trigger in settings (s)")
-        self.session.arm(preroll, config.trigger, self.namer.create)
-        return Arming(preroll, config.trigger)
+        self.session.arm(
+            preroll, config.trigger, self.namer.create,
+            hold_seconds=config.trigger_hold, release_dbfs=config.release_dbfs,
+        )  # fmt: skip
+        return Arming(preroll, config.trigger, config.trigger_hold)
 
     def disarm(self) -> None:
         self.session.disarm()

@@ -161,10 +161,11 @@ class RemoteRecorder:
 
     def arm(self) -> Arming:
         answer = self._request(Request("arm"))
-        trigger = answer.get("trigger_dbfs")
+        trigger, hold = answer.get("trigger_dbfs"), answer.get("hold_seconds")
         return Arming(
             float(answer.get("preroll_seconds", 0.0)),
             float(trigger) if isinstance(trigger, int | float) else None,
+            float(hold) if isinstance(hold, int | float) else None,
         )
 
     def disarm(self) -> None:

@@ -383,7 +383,11 @@ class Service:
     def _arm(self, session: Session) -> None:
         """Arm what the settings ask for: the pre-roll, and the trigger if one is set."""
         assert self.namer is not None
-        session.arm(self.config.preroll, self.config.trigger, self.namer.create)
+        c = self.config
+        session.arm(
+            c.preroll, c.trigger, self.namer.create,
+            hold_seconds=c.trigger_hold, release_dbfs=c.release_dbfs,
+        )  # fmt: skip
 
     def _rotate(self, session: Session) -> None:
         """Plan the cut of the take recording now, and hand it over in time."""
@@ -564,7 +568,11 @@ class Service:
                     raise JackrecError("nothing to arm: set preroll or trigger in the settings")
                 self._arm(session)
                 preroll = min(self.config.preroll, session.options.preroll_seconds)
-                return reply(preroll_seconds=preroll, trigger_dbfs=self.config.trigger)
+                return reply(
+                    preroll_seconds=preroll,
+                    trigger_dbfs=self.config.trigger,
+                    hold_seconds=self.config.trigger_hold,
+                )
             case "disarm":
                 session.disarm()
                 return reply()

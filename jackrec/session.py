@@ -35,6 +35,7 @@ import jack
 
 from jackrec import commands, events
 from jackrec.align import align_delays
+from jackrec.config import DEFAULT_HYSTERESIS_DB
 from jackrec.core.capture import Capture, CaptureStats
 from jackrec.core.latency import capture_latency
 from jackrec.errors import JackrecError, UsageError
@@ -457,13 +458,16 @@ class Session:
             raise JackrecError("no channel is armed")
         return channels
 
-    def record(self, take: Take, *, duration_frames: int | None = None) -> None:
+    def record(
+        self, take: Take, *, duration_frames: int | None = None, started_by: str = "command"
+    ) -> None:
         """Begin `take` now (reaching back into the pre-roll, if armed).
 
-        With `duration_frames`, it ends that many stream frames later.
+        With `duration_frames`, it ends that many stream frames later;
+        `started_by` goes into its sidecar.
         """
         at = self.now()
-        self._submit(commands.Record(at, take))
+        self._submit(commands.Record(at, take, started_by))
         if duration_frames is not None:
             self._submit(commands.Stop(at + duration_frames, reason="duration"))
 
@@ -492,13 +496,20 @@ class Session:
         preroll_seconds: float,
         trigger_dbfs: float | None = None,
         make_take: Callable[[], Take] | None = None,
+        *,
+        hold_seconds: float | None = None,
+        release_dbfs: float | None = None,
+        rearm: bool = False,
     ) -> None:
         """Keep a pre-roll and, with a level, listen for a trigger.
 
         Keeps the last `preroll_seconds` (at most the session's pre-roll);
         with `trigger_dbfs`, a take (from `make_take`) begins at the first
         frame where an armed channel reaches that level, less the pre-roll,
-        and the trigger disarms itself.
+        and the trigger disarms itself.  With `hold_seconds`, that take
+        ends once that long passed with no sample at `release_dbfs`
+        (default: 6 dB below the trigger), and the trigger listens again;
+        with `rearm`, it listens again after every take.
 
         Raises
         ------
@@ -509,10 +520,14 @@ class Session:
         trigger = None
         if trigger_dbfs is not None:
             assert make_take is not None, "a trigger needs a way to make its take"
-            level = 10 ** (trigger_dbfs / 20)
-            trigger = commands.Trigger(level, self._armed_channels(), make_take)
+            release = trigger_dbfs - DEFAULT_HYSTERESIS_DB if release_dbfs is None else release_dbfs
+            hold = None if hold_seconds is None else round(hold_seconds * self.client.samplerate)
+            trigger = commands.Trigger(
+                10 ** (trigger_dbfs / 20), self._armed_channels(), make_take,
+                hold_frames=hold, release=10 ** (release / 20),
+            )  # fmt: skip
         preroll = round(seconds * self.client.samplerate)
-        self._submit(commands.Arm(self.now(), preroll, trigger))
+        self._submit(commands.Arm(self.now(), preroll, trigger, rearm))
 
     def disarm(self) -> None:
         """Keep no pre-roll, listen for no trigger."""

@@ -127,7 +127,8 @@ def test_sound_from_before_arming_does_not_fire(writer: DiskWriter, tmp_path: Pa
 
 def positions_in(path: Path) -> np.ndarray:
     data, _ = sf.read(str(path), dtype="float32")
-    return np.rint(data[:, 0] * SCALE).astype(np.int64)
+    positions: np.ndarray = np.rint(data[:, 0] * SCALE).astype(np.int64)
+    return positions
 
 
 def test_the_hold_ends_the_take_after_the_last_loud_frame_and_listens_again(

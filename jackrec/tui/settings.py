@@ -1,10 +1,11 @@
 """Settings: format, bit depth, where takes go and what they are called.
 
 Saved to the config file that ``jackrec record`` reads too.  Format, bits,
-quality, dither, directory, template, pre-roll, trigger and the hooks apply
-from the next take (or the next arming); channels, ports and buffer size
-from the next session.  Hooks are written as a command line (split as a
-shell would, run without one: `jackrec.hooks`).
+quality, dither, directory, template, pre-roll, trigger (level, hold,
+release) and the hooks apply from the next take (or the next arming);
+channels, ports and buffer size from the next session.  Hooks are written
+as a command line (split as a shell would, run without one:
+`jackrec.hooks`).
 
 The screen shows the settings in effect (the command line's over the
 file's) and saves only the ones the engineer changed, so a ``--dir`` given
@@ -42,6 +43,8 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "template": str.strip,
     "preroll": lambda text: float(text.strip() or 0),
     "trigger": lambda text: float(text) if text.strip() else None,
+    "trigger_hold": lambda text: float(text) if text.strip() else None,
+    "trigger_release": lambda text: float(text) if text.strip() else None,
     "channels": lambda text: int(text) if text.strip() else None,
     "ports": str.split,
     "buffer": lambda text: float(text.strip() or 0),
@@ -109,6 +112,10 @@ class SettingsScreen(ModalScreen[Config | None]):
                 yield Input(f"{c.preroll:g}", id="preroll", type="number", compact=True)
                 yield Label("trigger (dBFS)")
                 yield optional_number(c.trigger, "trigger", "off")
+                yield Label("trigger hold (s)")
+                yield optional_number(c.trigger_hold, "trigger_hold", "takes end on r")
+                yield Label("trigger release (dBFS)")
+                yield optional_number(c.trigger_release, "trigger_release", "6 dB below trigger")
                 yield Label("channels (next session)")
                 yield Input(
                     "" if c.channels is None else str(c.channels), id="channels", type="integer"
