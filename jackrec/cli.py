@@ -22,8 +22,9 @@ from typing import Any, NoReturn
 
 from jackrec import __version__, signals
 from jackrec import config as config_module
+from jackrec import timemachine as time_machine
 from jackrec.bwf import Cue, cues_of, read_cues
-from jackrec.config import HOOKS, Config
+from jackrec.config import HOOKS, MAX_HOLD, Config
 from jackrec.control import Request, RequestError, check_argument
 from jackrec.control_client import ControlClient
 from jackrec.control_socket import client_socket_path
@@ -40,13 +41,16 @@ from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SignalSource
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, format_clock, summary_text
+from jackrec.take import Take
 from jackrec.take import check_names as check_take_names
 from jackrec.takefile import FORMATS, FileFormat, resolve_format
+from jackrec.timemachine import Numbering, Plan, numbered
 from jackrec.units import parse_duration
 
 log = logging.getLogger("jackrec")
 
 STATUS_INTERVAL = 0.2
+MAX_PREROLL = 600.0
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -131,11 +135,21 @@ def build_parser() -> ArgumentParser:
         description="Record JACK ports into one take.  With --channels N, the first N "
         "ports the patterns match are connected to in_1..in_N in order; if fewer "
         "match, the other inputs stay unconnected (silent until patched).  Either "
-        "way a warning says so.",
+        "way a warning says so.  With --preroll or --trigger it arms instead (a time "
+        "machine): it keeps the last --preroll seconds, and a take begins at the first "
+        "frame that reaches --trigger, or on SIGUSR1, with the pre-roll before it; "
+        "SIGUSR2, --duration or --trigger-hold end it and it listens again, into "
+        "FILE-001, FILE-002, ...  until Ctrl-C, SIGTERM or --takes.",
     )
     record.add_argument("file", type=Path, help="the take to create (never overwritten)")
     add_recording_options(record)
-    record.add_argument("--duration", "-d", type=parse_seconds, help="stop after this long (exact)")
+    record.add_argument(
+        "--duration",
+        "-d",
+        type=parse_seconds,
+        help="stop after this long (exact; armed: each take)",
+    )
+    add_time_machine_options(record)
     record.add_argument("--quiet", "-q", action="store_true", help="no status line, no summary")
     record.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
@@ -295,6 +309,74 @@ def add_console_options(parser: argparse.ArgumentParser, default_dir: Path | Non
     )
 
 
+def add_time_machine_options(parser: argparse.ArgumentParser) -> None:
+    machine = parser.add_argument_group("time machine (arms instead of recording at once)")
+    machine.add_argument(
+        "--preroll", type=float, metavar="SECONDS", help="keep this long before every take"
+    )
+    machine.add_argument(
+        "--trigger", type=float, metavar="DBFS", help="begin a take at the first frame this loud"
+    )
+    machine.add_argument(
+        "--trigger-hold",
+        type=parse_seconds,
+        metavar="SECONDS",
+        help="end a triggered take after this long below the release level "
+        "(default: the settings' trigger_hold, else never)",
+    )
+    machine.add_argument(
+        "--trigger-release",
+        type=float,
+        metavar="DBFS",
+        help="the release level (default: the settings' trigger_release, else 6 dB below)",
+    )
+    machine.add_argument(
+        "--takes", type=whole_number, metavar="N", help="exit after N takes (default: never)"
+    )
+
+
+def time_machine_plan(args: argparse.Namespace, config: Config) -> Plan | None:
+    """What ``record`` arms (None: it records at once); checked.
+
+    The pre-roll and the trigger level come from the command line only (the
+    settings' are the console's); the hold and release level default to the
+    settings'.
+
+    Raises
+    ------
+    UsageError
+        When a value is out of range, or an option needs one not given.
+    """
+    armed = args.preroll is not None or args.trigger is not None
+    if args.takes is not None and not armed:
+        raise UsageError("--takes needs --preroll or --trigger")
+    if args.trigger_release is not None and args.trigger is None:
+        raise UsageError("--trigger-release needs --trigger")
+    if args.trigger_hold is not None and args.trigger is None:
+        raise UsageError("--trigger-hold needs --trigger")
+    if not armed:
+        return None
+    if args.takes is not None and args.takes < 1:
+        raise UsageError("--takes must be at least 1")
+    preroll = args.preroll or 0.0
+    if not 0 <= preroll <= MAX_PREROLL:
+        raise UsageError(f"--preroll must be 0 to {MAX_PREROLL:g} seconds")
+    if args.trigger is not None and not -120 <= args.trigger <= 0:
+        raise UsageError("--trigger must be -120 to 0 dBFS")
+    hold = args.trigger_hold if args.trigger_hold is not None else config.trigger_hold
+    if hold is not None and not 0 < hold <= MAX_HOLD:
+        raise UsageError(f"--trigger-hold must be above 0 and at most {MAX_HOLD:g} seconds")
+    release = args.trigger_release if args.trigger_release is not None else config.trigger_release
+    if release is not None and args.trigger is not None and not -130 <= release <= args.trigger:
+        raise UsageError("--trigger-release must be -130 dBFS to the trigger's level")
+    return Plan(
+        preroll, args.trigger,
+        hold if args.trigger is not None else None,
+        release if args.trigger is not None else None,
+        args.duration, args.takes,
+    )  # fmt: skip
+
+
 def add_recording_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--channels", "-c", type=whole_number, help="channels (default: the ports matched, else 2)"
@@ -370,11 +452,12 @@ def record_command(args: argparse.Namespace) -> int:
     if duration is not None and not 0 < duration < math.inf:
         raise UsageError("--duration must be a positive number of seconds")
     take_options(args, config)
+    plan = time_machine_plan(args, config)
     # The file name says what the file is; the configured format is for the
     # TUI's takes, which are named by template.
     format_name = args.format
     bits = args.bits or config.bits
-    options = session_options(args, config)
+    options = session_options(args, config, preroll=plan.preroll_seconds if plan else 0.0)
 
     def file_format(channels: int, rate: int) -> FileFormat:
         chosen = resolve_format(
@@ -388,48 +471,76 @@ def record_command(args: argparse.Namespace) -> int:
     options.validate()
     check_client_names(options.client_name, options.server)
     file_format(options.channels or 1, 48000)
-    check_take_names(args.file)
+    check_take_names(args.file if plan is None else numbered(args.file, 1))
     session = Session(options)
-    with signals.taken() as stop_requested:
+    with signals.taken(cues=plan is not None) as next_signal:
         session.open()
         hooks = HookRunner(lambda: config, session.announce)
         session.on_event = hooks.offer
         hooks.start()
         try:
-            if stop_requested(0):  # a signal while connecting: nothing was recorded
+            if next_signal(0) in signals.STOP_SIGNALS:  # while connecting: nothing recorded
                 raise JackrecError("interrupted before recording began", exit_code=130)
-            take = session.new_take(args.file, file_format(session.channels, session.sample_rate))
-            rate = session.sample_rate
-            session.record(
-                take, duration_frames=None if duration is None else round(duration * rate)
-            )
             status = StatusLine(enabled=not (args.quiet or args.json))
-            while not (
-                stop_requested(STATUS_INTERVAL) or take.ended_by or session.shutdown.is_set()
-            ):
+
+            def show_status() -> None:
                 peaks = [dbfs(float(p)) for p in session.meters.poll().peaks]
                 status.show(session.status(), peaks)
+
+            def new_take(path: Path) -> Take:
+                return session.new_take(path, file_format(session.channels, session.sample_rate))
+
+            if plan is None:
+                takes = [new_take(args.file)]
+                record_one(session, takes[0], duration, next_signal, show_status)
+            else:
+                numbering = Numbering(args.file, new_take)
+                time_machine.run(session, plan, numbering, next_signal, show_status)
             status.clear()
         finally:
             stats = session.close()
             hooks.close()  # the take's on_close, at most EXIT_WAIT_SECONDS
-    summary = Summary.of(take, session, stats)
+    if plan is not None:
+        takes = numbering.begun()
+    summaries = [Summary.of(take, session, stats) for take in takes]
     if args.json:
-        print(json.dumps(summary.to_dict(), indent=2))
+        found = [summary.to_dict() for summary in summaries]
+        print(json.dumps(found if plan is not None else found[0], indent=2))
     elif not args.quiet:
-        print(summary_text(summary))
+        print("\n".join(map(summary_text, summaries)) or "no take began", flush=True)
+    for summary in summaries:
+        check_summary(summary)
     if session.server_gone is not None:
+        held = f"{summaries[-1].path} holds {summaries[-1].frames} frames" if summaries else ""
         raise JackrecError(
-            f"{server_label(args.server)} shut down ({session.server_gone}); "
-            f"{summary.path} holds {summary.frames} frames"
+            f"{server_label(args.server)} shut down ({session.server_gone})"
+            + (f"; {held}" if held else "")
         )
+    return 0
+
+
+def record_one(
+    session: Session,
+    take: Take,
+    duration: float | None,
+    next_signal: Callable[[float], signal.Signals | None],
+    show_status: Callable[[], None],
+) -> None:
+    """Record `take` now, until a stop signal, `duration`, or the server's end."""
+    rate = session.sample_rate
+    session.record(take, duration_frames=None if duration is None else round(duration * rate))
+    while not (next_signal(STATUS_INTERVAL) or take.ended_by or session.shutdown.is_set()):
+        show_status()
+
+
+def check_summary(summary: Summary) -> None:
+    """Raise the error a take ended with (one line naming the file), if any."""
     if summary.error and summary.ended_by == "write error":
         raise JackrecError(
             f"writing {summary.path} failed: {summary.error}; it holds {summary.frames} frames"
         )
     if summary.error:  # it names the file (the take's, or its sidecar)
         raise JackrecError(summary.error)
-    return 0
 
 
 def load_config(args: argparse.Namespace) -> Config:

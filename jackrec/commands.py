@@ -111,12 +111,16 @@ class Arm(Command):
     While idle the writer keeps `preroll_frames` of the newest stream, and
     listens for `trigger` (if any), which fires once and is disarmed by any
     take that begins.  It listens again after a take that its hold ended,
-    and, with `rearm`, after every take.
+    and, with `rearm`, after every take.  With `take_frames`, every take
+    that begins while armed ends that many frames long (pre-roll
+    included); with `takes`, the writer disarms once that many have begun.
     """
 
     preroll_frames: int
     trigger: Trigger | None = None
     rearm: bool = False
+    take_frames: int | None = None
+    takes: int | None = None
 
 
 @dataclass(frozen=True)

@@ -500,6 +500,8 @@ class Session:
         hold_seconds: float | None = None,
         release_dbfs: float | None = None,
         rearm: bool = False,
+        take_seconds: float | None = None,
+        takes: int | None = None,
     ) -> None:
         """Keep a pre-roll and, with a level, listen for a trigger.
 
@@ -509,7 +511,9 @@ class Session:
         and the trigger disarms itself.  With `hold_seconds`, that take
         ends once that long passed with no sample at `release_dbfs`
         (default: 6 dB below the trigger), and the trigger listens again;
-        with `rearm`, it listens again after every take.
+        with `rearm`, it listens again after every take.  With
+        `take_seconds`, every take begun while armed is that long, pre-roll
+        included; with `takes`, the session disarms once that many began.
 
         Raises
         ------
@@ -526,8 +530,11 @@ class Session:
                 10 ** (trigger_dbfs / 20), self._armed_channels(), make_take,
                 hold_frames=hold, release=10 ** (release / 20),
             )  # fmt: skip
-        preroll = round(seconds * self.client.samplerate)
-        self._submit(commands.Arm(self.now(), preroll, trigger, rearm))
+        rate = self.client.samplerate
+        take_frames = None if take_seconds is None else round(take_seconds * rate)
+        self._submit(
+            commands.Arm(self.now(), round(seconds * rate), trigger, rearm, take_frames, takes)
+        )
 
     def disarm(self) -> None:
         """Keep no pre-roll, listen for no trigger."""

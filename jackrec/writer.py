@@ -165,6 +165,9 @@ class DiskWriter(threading.Thread):
         self.trigger: commands.Trigger | None = None  # fires once
         self._armed: commands.Trigger | None = None  # listened for again after a take
         self._rearm = False  # ... after every take, not only those its hold ended
+        self._take_frames: int | None = None  # how long each armed take is
+        self._takes_left: int | None = None  # takes to begin before disarming
+        self._ends_at: int | None = None  # where the take's `_take_frames` end
         self._hold: commands.Trigger | None = None  # the recording take's, if it has a hold
         self._last_loud = 0  # the take's latest stream frame at the release level
         #: What other threads read: replaced whole after every step.
@@ -358,6 +361,12 @@ class DiskWriter(threading.Thread):
             return None
         return self._last_loud + 1 + self._hold.hold_frames
 
+    def _planned_end(self) -> tuple[int, str] | None:
+        """Where the take ends by itself (its length, its trigger's hold), and why."""
+        ends = [(self._ends_at, "duration"), (self._hold_end(), TRIGGER_HOLD)]
+        planned = [(at, why) for at, why in ends if at is not None]
+        return min(planned) if planned and self.take is not None else None
+
     def _keep(self) -> int:
         """Frames to hold back while idle: the pre-roll, at least the guard."""
         return max(self.preroll_frames, self._guard)
@@ -409,9 +418,9 @@ class DiskWriter(threading.Thread):
         return max(self.position, command.at)
 
     def _until_next_command(self, frames: int) -> int:
-        hold_end = self._hold_end()
-        if hold_end is not None:
-            frames = min(frames, hold_end - self.position)
+        planned = self._planned_end()
+        if planned is not None:
+            frames = min(frames, planned[0] - self.position)
         if not self._pending:
             return frames
         return min(frames, self._due(self._pending[0]) - self.position)
@@ -419,9 +428,9 @@ class DiskWriter(threading.Thread):
     def _apply_due_commands(self) -> None:
         while self._pending and self._due(self._pending[0]) <= self.position:
             self._apply(self._pending.pop(0))
-        hold_end = self._hold_end()
-        if hold_end is not None and hold_end <= self.position:
-            self._end_take(TRIGGER_HOLD)
+        planned = self._planned_end()
+        if planned is not None and planned[0] <= self.position:
+            self._end_take(planned[1])
 
     def _apply(self, command: commands.Command) -> None:
         take = self.take
@@ -448,15 +457,21 @@ class DiskWriter(threading.Thread):
             case commands.Arm(preroll_frames=preroll, trigger=trigger, rearm=rearm):
                 self.preroll_frames, self.trigger = preroll, trigger
                 self._armed, self._rearm = trigger, rearm
+                self._take_frames, self._takes_left = command.take_frames, command.takes
             case commands.Disarm():
-                self.preroll_frames, self.trigger = 0, None
-                self._armed, self._rearm = None, False
+                self._disarm()
             case commands.Record(take=new) | commands.Rotate(take=new):
                 new.discard()  # a take that can no longer begin
 
     def _begin_take(self, take: Take, record: commands.Record | None = None) -> None:
         self.trigger = None  # a trigger begins the next take, whoever begins it
         trigger = record.trigger if record is not None else None
+        self._ends_at = None if self._take_frames is None else self.position + self._take_frames
+        if self._takes_left is not None:
+            self._takes_left -= 1
+            if self._takes_left <= 0:  # the last take: it ends as armed, then no more
+                self._armed = self.trigger = None
+                self.preroll_frames = 0
         self._hold = trigger if trigger is not None and trigger.hold_frames is not None else None
         self._last_loud = record.at if record is not None else self.position
         # the writer's take from here on, so whatever fails next ends it
@@ -479,11 +494,15 @@ class DiskWriter(threading.Thread):
         assert take is not None
         if ended_by == TRIGGER_HOLD:  # the last loud frame, as a frame of the file
             take.trigger["last_loud_frame"] = self._last_loud - take.start["stream_frame"]
-        self.state, self._hold = "idle", None
+        self.state, self._hold, self._ends_at = "idle", None, None
         take.finish(ended_by, error)
         self._emit(events.TakeFinished(take.path, take.frames, ended_by, take.error))
         if self._armed is not None and (self._rearm or ended_by == TRIGGER_HOLD):
             self._listen_again(self._armed)
+
+    def _disarm(self) -> None:
+        self.preroll_frames, self.trigger = 0, None
+        self._armed, self._rearm, self._take_frames, self._takes_left = None, False, None, None
 
     def _listen_again(self, trigger: commands.Trigger) -> None:
         """Arm `trigger` again, listening from the frame after the take's last."""
