@@ -479,7 +479,7 @@ def record_command(args: argparse.Namespace) -> int:
         session.on_event = hooks.offer
         hooks.start()
         try:
-            if next_signal(0) in signals.STOP_SIGNALS:  # while connecting: nothing recorded
+            if signals.stop_pending():  # while connecting: nothing was recorded
                 raise JackrecError("interrupted before recording began", exit_code=130)
             status = StatusLine(enabled=not (args.quiet or args.json))
 

@@ -40,6 +40,11 @@ def release() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
 
 
+def stop_pending() -> bool:
+    """Whether a stop signal is pending (taken if so); cue signals are left pending."""
+    return signal.sigtimedwait(STOP_SIGNALS, 0) is not None
+
+
 @contextlib.contextmanager
 def taken(*, cues: bool = False) -> Iterator[Callable[[float], signal.Signals | None]]:
     """Hold the stop signals (and, with `cues`, the cue signals); yield ``next_signal(timeout)``.

@@ -338,6 +338,8 @@ class DiskWriter(threading.Thread):
         the hold's length, and stops there: that is where the take ends.
         """
         assert trigger.hold_frames is not None
+        if frames <= 0:
+            return frames
         loud, offset = [], self.position
         for view in views:
             part = view[: max(0, frames - (offset - self.position)), list(trigger.channels)]
@@ -457,6 +459,10 @@ class DiskWriter(threading.Thread):
             case commands.Arm(preroll_frames=preroll, trigger=trigger, rearm=rearm):
                 self.preroll_frames, self.trigger = preroll, trigger
                 self._armed, self._rearm = trigger, rearm
+                if trigger is not None:  # from the frame it was armed at, still in the ring
+                    ring = self._capture.frames
+                    ahead = min(max(0, command.at - self.position), ring.read_space)
+                    self._listening, self._scanned = trigger, ring.read_position + ahead
                 self._take_frames, self._takes_left = command.take_frames, command.takes
             case commands.Disarm():
                 self._disarm()

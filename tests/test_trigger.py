@@ -112,7 +112,7 @@ def test_sound_from_before_arming_does_not_fire(writer: DiskWriter, tmp_path: Pa
     deadline = time.monotonic() + 5
     while writer._capture.frames.read_space > writer._keep() and time.monotonic() < deadline:
         time.sleep(0.005)  # the writer has seen everything fed so far
-    writer.submit(Arm(0, PREROLL, Trigger(0.5, (1,), take_maker(tmp_path))))
+    writer.submit(Arm(n, PREROLL, Trigger(0.5, (1,), take_maker(tmp_path))))  # armed at n
     time.sleep(0.3)
     n = feed(writer, n, 10000)
     settle(writer, n)
