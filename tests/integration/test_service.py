@@ -35,6 +35,12 @@ from tests.conftest import (
     start_generator,
     stop_process,
 )
+from tests.integration.triggered import (
+    HOLD_SECONDS,
+    PREROLL_SECONDS,
+    TRIGGER_DBFS,
+    check_triggered_takes,
+)
 
 
 def settings(tmp_path: Path, server: str, ports: str, service: str = "") -> Path:
@@ -380,3 +386,21 @@ def test_status_while_waiting_for_the_server(tmp_path: Path) -> None:
         status = running.ask("status")
         assert status["state"] == "waiting for server" and status["server_up"] is False
         assert running.ask("start")["ok"] is False
+
+
+def test_armed_with_a_hold_it_records_take_after_take_on_the_trigger(
+    generator: SourceProcess, tmp_path: Path
+) -> None:
+    path = settings(tmp_path, generator.server, generator.port_names[0], 'start = "armed"')
+    text = path.read_text().replace("channels = 4\npreroll = 1.0\n", "channels = 1\n")
+    path.write_text(
+        f"preroll = {PREROLL_SECONDS}\ntrigger = {TRIGGER_DBFS}\n"
+        f"trigger_hold = {HOLD_SECONDS}\n{text}"
+    )
+
+    def finished() -> int:
+        return sum(1 for take in takes(tmp_path) if read_sidecar(take)["complete"])
+
+    with Running(path) as running:
+        running.wait_for(lambda: finished() >= 2)
+    check_triggered_takes(takes(tmp_path)[:2])

@@ -1,11 +1,6 @@
 """``jackrec record``'s time machine on a real JACK server: where takes begin and end.
 
-The counter source's first channel is a sawtooth over 65536 frames, from
--1.0 up to just below +1.0: it is loud (beyond -6 dBFS) near either end of
-its period and quiet in the middle, so the frames where it crosses a level
-are known exactly.  A take's samples say which counter positions it holds,
-and the sidecar which stream frames: together they pin every take's first
-and last frame to the frame the trigger, the hold or a signal asked for.
+See `tests.integration.triggered` for how the counter pins the frames.
 """
 
 from __future__ import annotations
@@ -14,47 +9,16 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-import soundfile as sf
-
-from jackrec import counter
-from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from tests.conftest import RATE, jackrec_command, run_jackrec, stop_process
-
-TRIGGER_DBFS = -6.0
-LEVEL = 10 ** (TRIGGER_DBFS / 20)
-RELEASE = 10 ** ((TRIGGER_DBFS - 6) / 20)  # the default: 6 dB below
-HOLD_SECONDS = 0.1
-HOLD = round(HOLD_SECONDS * RATE)
-PREROLL_SECONDS = 0.2
-PREROLL = round(PREROLL_SECONDS * RATE)
-
-
-def positions(data: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
-    """The counter position of each frame of channel 1."""
-    found: npt.NDArray[np.int64] = (np.rint(data * 32768).astype(np.int64) + 32768) % counter.PERIOD
-    return found
-
-
-def read_take(path: Path) -> tuple[npt.NDArray[np.float32], dict[str, Any]]:
-    data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    assert rate == RATE
-    sidecar = read_sidecar(path)
-    assert sidecar["complete"] and sidecar["frames"] == len(data) and sidecar["frames_lost"] == 0
-    channel: npt.NDArray[np.float32] = data[:, 0]
-    assert (np.diff(positions(channel)) % counter.PERIOD == 1).all(), "not one unbroken stretch"
-    return channel, sidecar
-
-
-def first_loud_from(stream_frame: int, offset: int) -> int:
-    """The first stream frame from `stream_frame` on at the trigger level."""
-    stream = np.arange(stream_frame, stream_frame + counter.PERIOD)
-    values = counter.expected(0, 0, counter.PERIOD)[(stream + offset) % counter.PERIOD]
-    return stream_frame + int(np.flatnonzero(np.abs(values) >= LEVEL)[0])
+from tests.integration.triggered import (
+    HOLD_SECONDS,
+    PREROLL_SECONDS,
+    TRIGGER_DBFS,
+    check_triggered_takes,
+    read_take,
+)
 
 
 def wait_for_ports(server: str, client: str, timeout: float = 20.0) -> None:
@@ -85,29 +49,7 @@ def test_triggered_takes_begin_and_end_on_the_crossing_frames(
     assert result.returncode == 0, result.stderr
     paths = sorted(tmp_path.glob("take-*.wav"))
     assert [p.name for p in paths] == ["take-001.wav", "take-002.wav", "take-003.wav"]
-    takes = [read_take(path) for path in paths]
-    data, sidecar = takes[0]
-    start = sidecar["start"]
-    offset = int(positions(data[:1])[0]) - start["stream_frame"]  # the counter's stream frame
-    previous_end = None
-    for data, sidecar in takes:
-        start = sidecar["start"]
-        assert int(positions(data[:1])[0]) == (start["stream_frame"] + offset) % counter.PERIOD
-        assert start["started_by"] == "trigger" and sidecar["ended_by"] == "trigger hold"
-        cue = start["cue_stream_frame"]
-        if previous_end is not None:  # listening again from the frame after the last take
-            assert cue == first_loud_from(previous_end, offset)
-        # (the first take's pre-roll can reach back only to the first frame captured)
-        assert start["stream_frame"] == max(0, cue - PREROLL) == cue - start["preroll_frames"]
-        assert abs(data[PREROLL]) >= LEVEL
-        # the take ends exactly the hold after its last frame at the release level,
-        # and no quiet stretch that long came before
-        heard = np.flatnonzero(np.abs(data[PREROLL:]) >= RELEASE) + PREROLL
-        assert len(data) == heard[-1] + 1 + HOLD
-        assert np.diff(heard).max() <= HOLD
-        assert sidecar["trigger"]["last_loud_frame"] == heard[-1]
-        assert sidecar["trigger"]["hold_frames"] == HOLD
-        previous_end = start["stream_frame"] + len(data)
+    check_triggered_takes(paths)
 
 
 def test_signals_start_and_end_takes_with_the_preroll(

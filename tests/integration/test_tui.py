@@ -33,6 +33,12 @@ from jackrec.tui.dialogs import ArmChannels, ConfirmQuit, HelpScreen
 from jackrec.tui.patch import PatchScreen
 from jackrec.tui.settings import SettingsScreen
 from tests.conftest import open_session, run_jackrec
+from tests.integration.triggered import (
+    HOLD_SECONDS,
+    PREROLL_SECONDS,
+    TRIGGER_DBFS,
+    check_triggered_takes,
+)
 
 Scenario = Callable[[Pilot[Any], ConsoleApp], Awaitable[None]]
 
@@ -420,3 +426,24 @@ def test_patch_panel_snapshot(
 ) -> None:
     app = ConsoleApp(LocalRecorder(session, dataclasses.replace(config)))
     assert snap_compare(app, terminal_size=(80, 24), press=["t"])
+
+
+def test_the_trigger_hold_ends_takes_and_arms_again(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    session.armed = [True, False, False, False]  # the counter's first channel: see triggered.py
+    config = dataclasses.replace(
+        config, preroll=PREROLL_SECONDS, trigger=TRIGGER_DBFS, trigger_hold=HOLD_SECONDS
+    )
+
+    def finished() -> int:
+        return sum(1 for take in takes(config) if read_sidecar(take)["complete"])
+
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("a")
+        await wait_until(pilot, lambda: finished() >= 2)
+        await pilot.press("a")  # disarm
+        await wait_until(pilot, lambda: session.state == "stopped")
+
+    run(session, config, scenario, tmp_path)
+    check_triggered_takes(takes(config)[:2])
