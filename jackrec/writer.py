@@ -440,8 +440,11 @@ class DiskWriter(threading.Thread):
             case commands.Record(take=new) if self.state == "idle":
                 self._begin_take(new, command)
             case commands.Rotate(take=new) if take is not None:
+                # the recording goes on in the next file: it ends where it would have
+                ends = self._hold, self._last_loud, self._ends_at
                 self._end_take(events.ROTATED)
                 self._begin_take(new)
+                self._hold, self._last_loud, self._ends_at = ends
             case commands.Stop(reason=reason) if take is not None:
                 self._end_take(reason)
             case commands.Pause() if self.state == "recording":
@@ -470,16 +473,11 @@ class DiskWriter(threading.Thread):
                 new.discard()  # a take that can no longer begin
 
     def _begin_take(self, take: Take, record: commands.Record | None = None) -> None:
+        """Begin `take`: by `record`, or (None) as the next file of a rotation."""
         self.trigger = None  # a trigger begins the next take, whoever begins it
         trigger = record.trigger if record is not None else None
-        self._ends_at = None if self._take_frames is None else self.position + self._take_frames
-        if self._takes_left is not None:
-            self._takes_left -= 1
-            if self._takes_left <= 0:  # the last take: it ends as armed, then no more
-                self._armed = self.trigger = None
-                self.preroll_frames = 0
-        self._hold = trigger if trigger is not None and trigger.hold_frames is not None else None
-        self._last_loud = record.at if record is not None else self.position
+        if record is not None:
+            self._begin_armed_take(record)
         # the writer's take from here on, so whatever fails next ends it
         self.take, self.state = take, "recording"
         if self._aligner is not None:
@@ -505,6 +503,18 @@ class DiskWriter(threading.Thread):
         self._emit(events.TakeFinished(take.path, take.frames, ended_by, take.error))
         if self._armed is not None and (self._rearm or ended_by == TRIGGER_HOLD):
             self._listen_again(self._armed)
+
+    def _begin_armed_take(self, record: commands.Record) -> None:
+        """What arming says of a take `record` begins: its end, and the takes left."""
+        self._ends_at = None if self._take_frames is None else self.position + self._take_frames
+        trigger = record.trigger
+        self._hold = trigger if trigger is not None and trigger.hold_frames is not None else None
+        self._last_loud = record.at
+        if self._takes_left is not None:
+            self._takes_left -= 1
+            if self._takes_left <= 0:  # the last take: it ends as armed, then no more
+                self._armed = self.trigger = None
+                self.preroll_frames = 0
 
     def _disarm(self) -> None:
         self.preroll_frames, self.trigger = 0, None

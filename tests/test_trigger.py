@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from jackrec.commands import Arm, Trigger
+from jackrec.commands import Arm, Rotate, Trigger
 from jackrec.core.capture import Capture
 from jackrec.take import Take, TakeInfo
 from jackrec.takefile import FileFormat
@@ -156,3 +156,19 @@ def test_the_hold_ends_the_take_after_the_last_loud_frame_and_listens_again(
     assert sidecar["trigger"]["last_loud_frame"] == 21899 - (20000 - PREROLL)
     assert sidecar["trigger"]["hold_frames"] == hold
     assert writer.trigger is trigger  # listening again
+
+
+def test_a_rotation_keeps_the_takes_hold(writer: DiskWriter, tmp_path: Path) -> None:
+    hold = 1000
+    make = take_maker(tmp_path)
+    trigger = Trigger(0.5, (1,), make, hold_frames=hold, release=0.25)
+    writer.submit(Arm(0, PREROLL, trigger))
+    writer.submit(Rotate(20500, make()))  # made first: it is triggered.wav
+    time.sleep(0.3)
+    n = feed(writer, 0, 40000, loud=range(20000, 20010))
+    feed(writer, n, STREAM_AFTER)
+    writer.finish("stop request")
+    assert np.array_equal(positions_in(tmp_path / "triggered-2.wav"), np.arange(19000, 20500))
+    assert np.array_equal(positions_in(tmp_path / "triggered.wav"), np.arange(20500, 21010))
+    sidecar = json.loads((tmp_path / "triggered.wav.json").read_text())
+    assert sidecar["ended_by"] == "trigger hold"
