@@ -20,9 +20,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from jackrec import __version__, signals
+from jackrec import __version__, signals, timemachine
 from jackrec import config as config_module
-from jackrec import timemachine as time_machine
 from jackrec.bwf import Cue, cues_of, read_cues
 from jackrec.config import HOOKS, MAX_HOLD, Config
 from jackrec.control import Request, RequestError, check_argument
@@ -138,8 +137,8 @@ def build_parser() -> ArgumentParser:
         "way a warning says so.  With --preroll or --trigger it arms instead (a time "
         "machine): it keeps the last --preroll seconds, and a take begins at the first "
         "frame that reaches --trigger, or on SIGUSR1, with the pre-roll before it; "
-        "SIGUSR2, --duration or --trigger-hold end it and it listens again, into "
-        "FILE-001, FILE-002, ...  until Ctrl-C, SIGTERM or --takes.",
+        "SIGUSR2, --duration or --trigger-hold end it, and it listens again; the takes "
+        "are FILE-001, FILE-002 and so on, until Ctrl-C, SIGTERM or --takes.",
     )
     record.add_argument("file", type=Path, help="the take to create (never overwritten)")
     add_recording_options(record)
@@ -495,7 +494,7 @@ def record_command(args: argparse.Namespace) -> int:
                 record_one(session, takes[0], duration, next_signal, show_status)
             else:
                 numbering = Numbering(args.file, new_take)
-                time_machine.run(session, plan, numbering, next_signal, show_status)
+                timemachine.run(session, plan, numbering, next_signal, show_status)
             status.clear()
         finally:
             stats = session.close()
