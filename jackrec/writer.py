@@ -443,6 +443,7 @@ class DiskWriter(threading.Thread):
                 # the recording goes on in the next file: it ends where it would have
                 ends = self._hold, self._last_loud, self._ends_at
                 self._end_take(events.ROTATED)
+                new.note_cause("rotation", self.position, 0, {})
                 self._begin_take(new)
                 self._hold, self._last_loud, self._ends_at = ends
             case commands.Stop(reason=reason) if take is not None:

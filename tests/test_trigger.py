@@ -171,4 +171,4 @@ def test_a_rotation_keeps_the_takes_hold(writer: DiskWriter, tmp_path: Path) -> 
     assert np.array_equal(positions_in(tmp_path / "triggered-2.wav"), np.arange(19000, 20500))
     assert np.array_equal(positions_in(tmp_path / "triggered.wav"), np.arange(20500, 21010))
     sidecar = json.loads((tmp_path / "triggered.wav.json").read_text())
-    assert sidecar["ended_by"] == "trigger hold"
+    assert sidecar["ended_by"] == "trigger hold" and sidecar["start"]["started_by"] == "rotation"
