@@ -507,14 +507,14 @@ def record_command(args: argparse.Namespace) -> int:
         print(json.dumps(found if plan is not None else found[0], indent=2))
     elif not args.quiet:
         print("\n".join(map(summary_text, summaries)) or "no take began", flush=True)
-    for summary in summaries:
-        check_summary(summary)
     if session.server_gone is not None:
         held = f"{summaries[-1].path} holds {summaries[-1].frames} frames" if summaries else ""
         raise JackrecError(
             f"{server_label(args.server)} shut down ({session.server_gone})"
             + (f"; {held}" if held else "")
         )
+    for summary in summaries:
+        check_summary(summary)
     return 0
 
 
