@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from jackrec import __version__, signals
+from jackrec import __version__, events, signals
 from jackrec import config as config_module
 from jackrec.bwf import Cue, cues_of, read_cues
 from jackrec.config import HOOKS, Config
@@ -34,15 +34,18 @@ from jackrec.jackclient import check_names as check_client_names
 from jackrec.jackclient import open_client, server_label, server_reachable
 from jackrec.jackserver import DummyServer
 from jackrec.levels import dbfs
+from jackrec.naming import RunNames
 from jackrec.ports import list_ports
 from jackrec.repair import RepairError, repair
+from jackrec.rotation import Rotator
 from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SignalSource
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, format_clock, summary_text
+from jackrec.take import Take
 from jackrec.take import check_names as check_take_names
 from jackrec.takefile import FORMATS, FileFormat, resolve_format
-from jackrec.units import parse_duration
+from jackrec.units import parse_duration, parse_size
 
 log = logging.getLogger("jackrec")
 
@@ -60,6 +63,14 @@ def parse_seconds(text: str) -> float:
     """Seconds as ``90``, ``1:30``, ``1:02:03.5`` or ``15m`` (see `jackrec.units`)."""
     try:
         return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def parse_bytes(text: str) -> int:
+    """A size as ``2G``, ``650M``, ``1048576`` (see `jackrec.units`)."""
+    try:
+        return parse_size(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -131,9 +142,18 @@ def build_parser() -> ArgumentParser:
         description="Record JACK ports into one take.  With --channels N, the first N "
         "ports the patterns match are connected to in_1..in_N in order; if fewer "
         "match, the other inputs stay unconnected (silent until patched).  Either "
-        "way a warning says so.",
+        "way a warning says so.  With rotation (--rotate, --rotate-size or the "
+        "settings' rotate keys) one run makes takes cut at sample-exact frames, named "
+        "from FILE (with fields, as in --name-template; without: FILE-001.wav, "
+        "FILE-002.wav, ...).",
     )
-    record.add_argument("file", type=Path, help="the take to create (never overwritten)")
+    record.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        help="the take to create (never overwritten); with rotation, the takes' name "
+        "pattern (see --name-template)",
+    )
     add_recording_options(record)
     record.add_argument("--duration", "-d", type=parse_seconds, help="stop after this long (exact)")
     record.add_argument("--quiet", "-q", action="store_true", help="no status line, no summary")
@@ -340,6 +360,31 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
         "--buffer", type=float, metavar="SECONDS", help="ring size in seconds (default 10)"
     )
     parser.add_argument(
+        "--rotate",
+        type=parse_seconds,
+        metavar="DURATION",
+        help="cut takes this long, at a sample-exact frame (e.g. 1h, 15m; settings key 'rotate')",
+    )
+    parser.add_argument(
+        "--rotate-size",
+        type=parse_bytes,
+        metavar="SIZE",
+        help="cut takes before their samples pass SIZE (e.g. 2G, 650M; settings key 'rotate_size')",
+    )
+    parser.add_argument(
+        "--rotate-at-clock",
+        action="store_true",
+        default=None,
+        help="cut on wall-clock multiples of --rotate (on the hour for 1h), as loggers do",
+    )
+    parser.add_argument(
+        "--name-template",
+        metavar="TEMPLATE",
+        help="name takes from TEMPLATE: strftime fields (%%Y-%%m-%%d_%%H%%M%%S), {n} (take "
+        "number, {n:03}), {client} (JACK client name), {date}, {time}; record: a path "
+        "in FILE's place; console: the settings' template",
+    )
+    parser.add_argument(
         "--align",
         action="store_true",
         help="line up channels of different JACK capture latencies: delay each behind "
@@ -370,6 +415,8 @@ def record_command(args: argparse.Namespace) -> int:
     if duration is not None and not 0 < duration < math.inf:
         raise UsageError("--duration must be a positive number of seconds")
     take_options(args, config)
+    rotation = config.rotation()
+    names = RunNames.of(args.file, args.name_template, several=rotation is not None)
     # The file name says what the file is; the configured format is for the
     # TUI's takes, which are named by template.
     format_name = args.format
@@ -378,7 +425,7 @@ def record_command(args: argparse.Namespace) -> int:
 
     def file_format(channels: int, rate: int) -> FileFormat:
         chosen = resolve_format(
-            args.file, format_name, bits, channels, rate, duration,
+            names.pattern, format_name, bits, channels, rate, duration,
             quality=config.quality, dither=config.dither,
         )  # fmt: skip
         refuse_vain_options(args, chosen)
@@ -388,8 +435,16 @@ def record_command(args: argparse.Namespace) -> int:
     options.validate()
     check_client_names(options.client_name, options.server)
     file_format(options.channels or 1, 48000)
-    check_take_names(args.file)
+    check_take_names(names.check(options.client_name))
     session = Session(options)
+    takes: list[Take] = []
+
+    def new_take(when: float | None = None) -> Take:
+        path = names.next(session.client.name, when)
+        take = session.new_take(path, file_format(session.channels, session.sample_rate))
+        takes.append(take)
+        return take
+
     with signals.taken() as stop_requested:
         session.open()
         hooks = HookRunner(lambda: config, session.announce)
@@ -398,38 +453,48 @@ def record_command(args: argparse.Namespace) -> int:
         try:
             if stop_requested(0):  # a signal while connecting: nothing was recorded
                 raise JackrecError("interrupted before recording began", exit_code=130)
-            take = session.new_take(args.file, file_format(session.channels, session.sample_rate))
-            rate = session.sample_rate
-            session.record(
-                take, duration_frames=None if duration is None else round(duration * rate)
-            )
+            first = new_take()
+            length = None if duration is None else round(duration * session.sample_rate)
+            session.record(first, duration_frames=length)
+            rotator = Rotator(rotation, new_take)
             status = StatusLine(enabled=not (args.quiet or args.json))
             while not (
-                stop_requested(STATUS_INTERVAL) or take.ended_by or session.shutdown.is_set()
+                stop_requested(STATUS_INTERVAL) or run_over(takes) or session.shutdown.is_set()
             ):
+                # the run ends where --duration put its stop: no cut there or after
+                end = first.start["stream_frame"] + length if length and first.start else None
+                rotator.step(session, end)
                 peaks = [dbfs(float(p)) for p in session.meters.poll().peaks]
                 status.show(session.status(), peaks)
             status.clear()
         finally:
             stats = session.close()
-            hooks.close()  # the take's on_close, at most EXIT_WAIT_SECONDS
-    summary = Summary.of(take, session, stats)
+            hooks.close()  # the takes' on_close, at most EXIT_WAIT_SECONDS
+    began = [take for take in takes if take.start] or takes[:1]
+    summaries = [Summary.of(take, session, stats) for take in began]
     if args.json:
-        print(json.dumps(summary.to_dict(), indent=2))
+        listing = [s.to_dict() for s in summaries]
+        print(json.dumps(listing if names.templated else listing[0], indent=2))
     elif not args.quiet:
-        print(summary_text(summary))
+        print("\n\n".join(summary_text(summary) for summary in summaries))
+    last = summaries[-1]
     if session.server_gone is not None:
         raise JackrecError(
             f"{server_label(args.server)} shut down ({session.server_gone}); "
-            f"{summary.path} holds {summary.frames} frames"
+            f"{last.path} holds {last.frames} frames"
         )
-    if summary.error and summary.ended_by == "write error":
+    if last.error and last.ended_by == "write error":
         raise JackrecError(
-            f"writing {summary.path} failed: {summary.error}; it holds {summary.frames} frames"
+            f"writing {last.path} failed: {last.error}; it holds {last.frames} frames"
         )
-    if summary.error:  # it names the file (the take's, or its sidecar)
-        raise JackrecError(summary.error)
+    if last.error:  # it names the file (the take's, or its sidecar)
+        raise JackrecError(last.error)
     return 0
+
+
+def run_over(takes: list[Take]) -> bool:
+    """A take of the run ended other than by rotation (stopped, failed, --duration)."""
+    return any(take.ended_by not in (None, events.ROTATED) for take in takes)
 
 
 def load_config(args: argparse.Namespace) -> Config:
@@ -437,7 +502,7 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def take_options(args: argparse.Namespace, config: Config) -> None:
-    """The command line's quality, dither and hooks over the settings'; checked.
+    """The command line's quality, dither, hooks and rotation over the settings'; checked.
 
     Raises
     ------
@@ -454,6 +519,9 @@ def take_options(args: argparse.Namespace, config: Config) -> None:
             setattr(config, hook, command)
     if args.hook_timeout is not None:
         config.hook_timeout = args.hook_timeout
+    for key in ("rotate", "rotate_size", "rotate_at_clock"):
+        if getattr(args, key) is not None:
+            setattr(config, key, getattr(args, key))
     config.check("command line")
     check_hooks(config)
 
@@ -641,6 +709,7 @@ def tui_command(args: argparse.Namespace) -> int:
     config.format = args.format or config.format
     config.bits = args.bits or config.bits
     config.preroll = args.preroll if args.preroll is not None else config.preroll
+    config.template = args.name_template or config.template
     take_options(args, config)
     options = session_options(args, config, preroll=config.preroll)
     # Settings that cannot record are refused now, not at the first take.
