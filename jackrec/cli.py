@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from jackrec import __version__, signals, timemachine
+from jackrec import __version__, events, signals, timemachine
 from jackrec import config as config_module
 from jackrec.bwf import Cue, cues_of, read_cues
 from jackrec.config import HOOKS, MAX_HOLD, Config
@@ -34,17 +34,18 @@ from jackrec.jackclient import check_names as check_client_names
 from jackrec.jackclient import open_client, server_label, server_reachable
 from jackrec.jackserver import DummyServer
 from jackrec.levels import dbfs
+from jackrec.naming import RunNames, RunTakes
 from jackrec.ports import list_ports
 from jackrec.repair import RepairError, repair
+from jackrec.rotation import Rotator
 from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SignalSource
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, format_clock, summary_text
-from jackrec.take import Take
 from jackrec.take import check_names as check_take_names
 from jackrec.takefile import FORMATS, FileFormat, resolve_format
-from jackrec.timemachine import Numbering, Plan, numbered
-from jackrec.units import parse_duration
+from jackrec.timemachine import Plan
+from jackrec.units import parse_duration, parse_size
 
 log = logging.getLogger("jackrec")
 
@@ -63,6 +64,14 @@ def parse_seconds(text: str) -> float:
     """Seconds as ``90``, ``1:30``, ``1:02:03.5`` or ``15m`` (see `jackrec.units`)."""
     try:
         return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def parse_bytes(text: str) -> int:
+    """A size as ``2G``, ``650M``, ``1048576`` (see `jackrec.units`)."""
+    try:
+        return parse_size(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -138,9 +147,18 @@ def build_parser() -> ArgumentParser:
         "machine): it keeps the last --preroll seconds, and a take begins at the first "
         "frame that reaches --trigger, or on SIGUSR1, with the pre-roll before it; "
         "SIGUSR2, --duration or --trigger-hold end it, and it listens again; the takes "
-        "are FILE-001, FILE-002 and so on, until Ctrl-C, SIGTERM or --takes.",
+        "are FILE-001, FILE-002 and so on, until Ctrl-C, SIGTERM or --takes.  With "
+        "rotation (--rotate, --rotate-size or the settings' rotate keys) a recording is "
+        "cut into takes at sample-exact frames, named the same way (or from FILE's "
+        "fields, as in --name-template).",
     )
-    record.add_argument("file", type=Path, help="the take to create (never overwritten)")
+    record.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        help="the take to create (never overwritten); when a run makes several, their "
+        "name pattern (see --name-template)",
+    )
     add_recording_options(record)
     record.add_argument(
         "--duration",
@@ -421,6 +439,31 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
         "--buffer", type=float, metavar="SECONDS", help="ring size in seconds (default 10)"
     )
     parser.add_argument(
+        "--rotate",
+        type=parse_seconds,
+        metavar="DURATION",
+        help="cut takes this long, at a sample-exact frame (e.g. 1h, 15m; settings key 'rotate')",
+    )
+    parser.add_argument(
+        "--rotate-size",
+        type=parse_bytes,
+        metavar="SIZE",
+        help="cut takes before their samples pass SIZE (e.g. 2G, 650M; settings key 'rotate_size')",
+    )
+    parser.add_argument(
+        "--rotate-at-clock",
+        action="store_true",
+        default=None,
+        help="cut on wall-clock multiples of --rotate (on the hour for 1h), as loggers do",
+    )
+    parser.add_argument(
+        "--name-template",
+        metavar="TEMPLATE",
+        help="name takes from TEMPLATE: strftime fields (%%Y-%%m-%%d_%%H%%M%%S), {n} (take "
+        "number, {n:03}), {client} (JACK client name), {date}, {time}; record: a path "
+        "in FILE's place; console: the settings' template",
+    )
+    parser.add_argument(
         "--align",
         action="store_true",
         help="line up channels of different JACK capture latencies: delay each behind "
@@ -452,6 +495,9 @@ def record_command(args: argparse.Namespace) -> int:
         raise UsageError("--duration must be a positive number of seconds")
     take_options(args, config)
     plan = time_machine_plan(args, config)
+    rotation = config.rotation()
+    several = plan is not None or rotation is not None
+    names = RunNames.of(args.file, args.name_template, several=several)
     # The file name says what the file is; the configured format is for the
     # TUI's takes, which are named by template.
     format_name = args.format
@@ -460,7 +506,7 @@ def record_command(args: argparse.Namespace) -> int:
 
     def file_format(channels: int, rate: int) -> FileFormat:
         chosen = resolve_format(
-            args.file, format_name, bits, channels, rate, duration,
+            names.pattern, format_name, bits, channels, rate, duration,
             quality=config.quality, dither=config.dither,
         )  # fmt: skip
         refuse_vain_options(args, chosen)
@@ -470,41 +516,42 @@ def record_command(args: argparse.Namespace) -> int:
     options.validate()
     check_client_names(options.client_name, options.server)
     file_format(options.channels or 1, 48000)
-    check_take_names(args.file if plan is None else numbered(args.file, 1))
+    check_take_names(names.check(options.client_name))
     session = Session(options)
     with signals.taken(cues=plan is not None) as next_signal:
         session.open()
         hooks = HookRunner(lambda: config, session.announce)
         session.on_event = hooks.offer
         hooks.start()
+        takes = RunTakes(
+            names,
+            lambda path: session.new_take(path, file_format(session.channels, session.sample_rate)),
+            session.client.name,
+        )
         try:
             if signals.stop_pending():  # while connecting: nothing was recorded
                 raise JackrecError("interrupted before recording began", exit_code=130)
             status = StatusLine(enabled=not (args.quiet or args.json))
+            rotator = Rotator(rotation, takes.create)
+            end: list[int] = []  # the stream frame --duration ends the run at, once known
 
-            def show_status() -> None:
+            def tick() -> None:
+                rotator.step(session, end[0] if end else None)
                 peaks = [dbfs(float(p)) for p in session.meters.poll().peaks]
                 status.show(session.status(), peaks)
 
-            def new_take(path: Path) -> Take:
-                return session.new_take(path, file_format(session.channels, session.sample_rate))
-
             if plan is None:
-                takes = [new_take(args.file)]
-                record_one(session, takes[0], duration, next_signal, show_status)
+                record_one(session, takes, duration, next_signal, tick, end)
             else:
-                numbering = Numbering(args.file, new_take)
-                timemachine.run(session, plan, numbering, next_signal, show_status)
+                timemachine.run(session, plan, takes, next_signal, tick)
             status.clear()
         finally:
             stats = session.close()
-            hooks.close()  # the take's on_close, at most EXIT_WAIT_SECONDS
-    if plan is not None:
-        takes = numbering.begun()
-    summaries = [Summary.of(take, session, stats) for take in takes]
+            hooks.close()  # the takes' on_close, at most EXIT_WAIT_SECONDS
+    summaries = [Summary.of(take, session, stats) for take in takes.begun() or takes.made()[:1]]
     if args.json:
         found = [summary.to_dict() for summary in summaries]
-        print(json.dumps(found if plan is not None else found[0], indent=2))
+        print(json.dumps(found if several or args.name_template else found[0], indent=2))
     elif not args.quiet:
         print("\n".join(map(summary_text, summaries)) or "no take began", flush=True)
     if session.server_gone is not None:
@@ -520,16 +567,29 @@ def record_command(args: argparse.Namespace) -> int:
 
 def record_one(
     session: Session,
-    take: Take,
+    takes: RunTakes,
     duration: float | None,
     next_signal: Callable[[float], signal.Signals | None],
-    show_status: Callable[[], None],
+    tick: Callable[[], None],
+    end: list[int],
 ) -> None:
-    """Record `take` now, until a stop signal, `duration`, or the server's end."""
-    rate = session.sample_rate
-    session.record(take, duration_frames=None if duration is None else round(duration * rate))
-    while not (next_signal(STATUS_INTERVAL) or take.ended_by or session.shutdown.is_set()):
-        show_status()
+    """Record now, until a stop signal, `duration`, or the server's end.
+
+    A rotation cuts the recording into takes; `end` gets the stream frame
+    `duration` ends it at, once the first take has begun.
+    """
+    first = takes.create()
+    length = None if duration is None else round(duration * session.sample_rate)
+    session.record(first, duration_frames=length)
+    while not (next_signal(STATUS_INTERVAL) or run_over(takes) or session.shutdown.is_set()):
+        if length is not None and first.start and not end:
+            end.append(first.start["stream_frame"] + length)
+        tick()
+
+
+def run_over(takes: RunTakes) -> bool:
+    """A take of the run ended other than by rotation (stopped, failed, --duration)."""
+    return any(take.ended_by not in (None, events.ROTATED) for take in takes.made())
 
 
 def check_summary(summary: Summary) -> None:
@@ -547,7 +607,7 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def take_options(args: argparse.Namespace, config: Config) -> None:
-    """The command line's quality, dither and hooks over the settings'; checked.
+    """The command line's quality, dither, hooks and rotation over the settings'; checked.
 
     Raises
     ------
@@ -564,6 +624,9 @@ def take_options(args: argparse.Namespace, config: Config) -> None:
             setattr(config, hook, command)
     if args.hook_timeout is not None:
         config.hook_timeout = args.hook_timeout
+    for key in ("rotate", "rotate_size", "rotate_at_clock"):
+        if getattr(args, key) is not None:
+            setattr(config, key, getattr(args, key))
     config.check("command line")
     check_hooks(config)
 
@@ -751,6 +814,7 @@ def tui_command(args: argparse.Namespace) -> int:
     config.format = args.format or config.format
     config.bits = args.bits or config.bits
     config.preroll = args.preroll if args.preroll is not None else config.preroll
+    config.template = args.name_template or config.template
     take_options(args, config)
     options = session_options(args, config, preroll=config.preroll)
     # Settings that cannot record are refused now, not at the first take.

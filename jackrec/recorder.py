@@ -27,6 +27,7 @@ from jackrec.core.capture import MeterReading
 from jackrec.errors import JackrecError
 from jackrec.events import Event
 from jackrec.naming import TakeNamer
+from jackrec.rotation import Rotator
 from jackrec.session import Session, SessionStatus
 from jackrec.takefile import BYTES_PER_SAMPLE, sample_subtype
 
@@ -145,6 +146,9 @@ class Recorder(Protocol):
     def disarm(self) -> None:
         """Keep no pre-roll, listen for no trigger."""
 
+    def step(self) -> None:
+        """Do what is due by now (a rotation): the console calls it ten times a second."""
+
     @property
     def ends_with_console(self) -> bool:
         """Whether quitting the console ends the take (a service records on)."""
@@ -169,6 +173,7 @@ class LocalRecorder:
     def __init__(self, session: Session, config: Config) -> None:
         self.session = session
         self.namer = TakeNamer(session, config)
+        self._rotator = Rotator(config.rotation(), lambda when: self.namer.create(when=when))
         self._armings = 0  # arming changes the channel list too
         self.ends_with_console = True
 
@@ -240,3 +245,7 @@ class LocalRecorder:
 
     def disarm(self) -> None:
         self.session.disarm()
+
+    def step(self) -> None:
+        self._rotator.rotation = self.namer.config.rotation()  # the settings may have changed
+        self._rotator.step(self.session)

@@ -171,6 +171,9 @@ class RemoteRecorder:
     def disarm(self) -> None:
         self._request(Request("disarm"))
 
+    def step(self) -> None:
+        """Nothing: the service rotates its takes itself."""
+
     # ---- the connections ----
 
     def _request(self, request: Request) -> dict[str, Any]:

@@ -553,6 +553,18 @@ class Session:
         """The stream frame the callback is at (0 before capturing starts)."""
         return self.capture.stats().stream_frames if self._capturing else 0
 
+    def clock(self) -> tuple[int, float]:
+        """A stream frame and its Unix time, both now, as JACK's clock estimates
+        them between cycles (the mapping the takes' start times use)."""
+        stats = self.capture.stats() if self._capturing else None
+        if stats is None or not stats.started:
+            return self.now(), time.time()
+        now, frame_now = time.time(), self.client.frame_time
+        # counted from the newest stream frame, so frame times that wrapped
+        # (every 24.9 h at 48 kHz) are never compared across the wrap
+        newest = (stats.first_jack_frame + stats.stream_frames) % FRAME_TIME_WRAP
+        return stats.stream_frames + frames_between(newest, frame_now), now
+
     def _submit(self, command: commands.Command) -> None:
         """Hand `command` to the writer; capturing starts with the first one."""
         assert self._writer is not None

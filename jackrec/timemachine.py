@@ -10,24 +10,22 @@ then the recorder listens again, from the frame after the take.  SIGINT,
 SIGTERM and SIGHUP end the take being recorded and the command; so does the
 end of the ``--takes``-th take.
 
-The takes are named after FILE and numbered: ``take.wav`` gives
-``take-001.wav``, ``take-002.wav``, ...; a number whose file or sidecar
-exists is skipped, so nothing is ever overwritten.
+The takes are named after FILE and numbered (`jackrec.naming.RunNames`):
+``take.wav`` gives ``take-001.wav``, ``take-002.wav``, ...; a number whose
+file or sidecar exists is skipped, so nothing is ever overwritten.  With
+rotation a take is cut into several files; they count as one take for
+``--takes``.
 """
 
 from __future__ import annotations
 
-import os
 import signal
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
+from jackrec.naming import RunTakes
 from jackrec.session import Session
-from jackrec.sidecar import sidecar_path
 from jackrec.signals import STOP_SIGNALS
-from jackrec.take import Take
 
 #: How often the loop looks at the session when no signal comes.
 POLL_SECONDS = 0.2
@@ -59,57 +57,20 @@ class Plan:
     takes: int | None = None
 
 
-def numbered(path: Path, number: int) -> Path:
-    """Take `number` of the series `path` names: ``take.wav`` -> ``take-003.wav``."""
-    return path.with_name(f"{path.stem}-{number:03}{path.suffix}")
-
-
-class Numbering:
-    """Creates the numbered takes, and keeps them (called in any thread).
-
-    A trigger creates its take in the disk writer's thread, a signal in the
-    main thread.
-    """
-
-    def __init__(self, path: Path, create: Callable[[Path], Take]) -> None:
-        self._path = path
-        self._create = create
-        self._lock = threading.Lock()
-        self._number = 0
-        self._made: list[Take] = []
-
-    def create(self) -> Take:
-        with self._lock:
-            number = self._number + 1
-            while os.path.lexists(numbered(self._path, number)) or os.path.lexists(
-                sidecar_path(numbered(self._path, number))
-            ):
-                number += 1
-            take = self._create(numbered(self._path, number))
-            self._number = number
-            self._made.append(take)
-            return take
-
-    def begun(self) -> list[Take]:
-        """The takes that began (not those made and then discarded), in order."""
-        with self._lock:
-            return [take for take in self._made if take.start]
-
-
 def run(
     session: Session,
     plan: Plan,
-    numbering: Numbering,
+    takes: RunTakes,
     next_signal: Callable[[float], signal.Signals | None],
-    show_status: Callable[[], None],
+    tick: Callable[[], None],
 ) -> None:
     """Arm `session` and record takes until a stop signal, `plan.takes` or the server's end.
 
     `next_signal` waits for the stop and cue signals (`jackrec.signals`);
-    `show_status` is called between them.
+    `tick` (the status line, rotation) is called between them.
     """
     session.arm(
-        plan.preroll_seconds, plan.trigger_dbfs, numbering.create,
+        plan.preroll_seconds, plan.trigger_dbfs, takes.create,
         hold_seconds=plan.hold_seconds, release_dbfs=plan.release_dbfs, rearm=True,
         take_seconds=plan.take_seconds, takes=plan.takes,
     )  # fmt: skip
@@ -117,13 +78,18 @@ def run(
         received = next_signal(POLL_SECONDS)
         if received in STOP_SIGNALS:
             return
-        begun = numbering.begun()
-        if plan.takes is not None and sum(1 for t in begun if t.ended_by) >= plan.takes:
+        files = takes.begun()
+        # the files a rotation began continue a take: they are not takes
+        begun = [t for t in files if t.start.get("started_by") != "rotation"]
+        if plan.takes is not None and len(begun) >= plan.takes and all(t.ended_by for t in files):
             return
-        recording = session.state in ("recording", "paused")
-        if received == signal.SIGUSR1 and not recording:
+        if received == signal.SIGUSR1 and not _recording(session):
             if plan.takes is None or len(begun) < plan.takes:
-                session.record(numbering.create(), started_by="signal")
-        elif received == signal.SIGUSR2 and recording:
+                session.record(takes.create(), started_by="signal")
+        elif received == signal.SIGUSR2 and _recording(session):
             session.stop("signal")
-        show_status()
+        tick()
+
+
+def _recording(session: Session) -> bool:
+    return session.state in ("recording", "paused")

@@ -27,6 +27,7 @@ never signals it, and nothing here can make the JACK thread wait.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import queue
 import threading
@@ -220,7 +221,9 @@ class DiskWriter(threading.Thread):
         if isinstance(command, commands.AT_ONCE):
             self._apply(command)
         else:
-            self._pending.append(command)
+            # in frame order, first come first served at one frame: a cut
+            # planned ahead (rotation) may come after a later stop (--duration)
+            bisect.insort(self._pending, command, key=lambda pending: pending.at)
 
     def _publish(self) -> None:
         take = self.take

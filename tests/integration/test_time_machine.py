@@ -10,6 +10,9 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
+
+from jackrec import counter
 from jackrec.source import SourceProcess
 from tests.conftest import RATE, jackrec_command, run_jackrec, stop_process
 from tests.integration.triggered import (
@@ -17,6 +20,7 @@ from tests.integration.triggered import (
     PREROLL_SECONDS,
     TRIGGER_DBFS,
     check_triggered_takes,
+    positions,
     read_take,
 )
 
@@ -121,3 +125,37 @@ def test_time_machine_options_need_arming() -> None:
         result = run_jackrec(["record", *options, "x.wav"])
         assert result.returncode == 2 and message in result.stderr, (options, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def test_rotation_cuts_a_take_into_files_that_count_as_one_take(
+    generator: SourceProcess, tmp_path: Path
+) -> None:
+    series = tmp_path / "long.wav"
+    process = subprocess.Popen(
+        jackrec_command(
+            "record", "--server", generator.server, "-p", generator.port_names[0], "-q",
+            "--name", "tm-rotate", "--preroll", "0.25", "--rotate", "1", "--takes", "1",
+            str(series),
+        ),
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for_ports(generator.server, "tm-rotate")
+        time.sleep(0.5)
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(2.6)  # into the take's third file
+        process.send_signal(signal.SIGUSR2)
+        _, stderr = process.communicate(timeout=20)  # one take: it ends by itself
+    finally:
+        stop_process(process)
+    assert process.returncode == 0, stderr
+    names = sorted(p.name for p in tmp_path.glob("long-*.wav"))
+    assert names == ["long-001.wav", "long-002.wav", "long-003.wav"]
+    takes = [read_take(tmp_path / name) for name in names]
+    assert [sidecar["start"]["started_by"] for _, sidecar in takes] == [
+        "signal", "rotation", "rotation",
+    ]  # fmt: skip
+    assert [len(data) for data, _ in takes[:2]] == [RATE, RATE]  # the pre-roll included
+    assert [sidecar["ended_by"] for _, sidecar in takes] == ["rotated", "rotated", "signal"]
+    joined = np.concatenate([data for data, _ in takes])  # one unbroken stretch
+    assert (np.diff(positions(joined)) % counter.PERIOD == 1).all()
