@@ -9,6 +9,7 @@ import pytest
 
 from jackrec import config
 from jackrec.errors import UsageError
+from jackrec.naming import RunNames, free_name
 from jackrec.rotation import Cut, Rotation
 
 
@@ -84,3 +85,24 @@ def test_templates_take_strftime_fields_the_number_and_the_client() -> None:
     settings = config.Config(template="%Y-%m-%d_%H%M%S-{client}-{n:04}", format="flac")
     assert settings.take_name(7, when, "stage") == "2026-11-26_210509-stage-0007.flac"
     assert config.Config().take_name(3, when) == "20261126-210509-take003.wav"
+
+
+def test_a_run_names_its_takes_from_file_or_a_pattern(tmp_path: Path) -> None:
+    one = RunNames.of(tmp_path / "a.wav", None, several=False)
+    assert one.next("jackrec") == one.next("jackrec") == tmp_path / "a.wav"
+    numbered = RunNames.of(tmp_path / "a.wav", None, several=True)
+    (tmp_path / "a-002.wav.json").write_text("{}")  # a sidecar takes its name too
+    assert [numbered.next("c").name for _ in range(2)] == ["a-001.wav", "a-003.wav"]
+    pattern = RunNames.of(None, str(tmp_path / "{client}-{n:02}.flac"), several=False)
+    assert pattern.next("stage").name == "stage-01.flac"
+    with pytest.raises(UsageError, match="FILE or --name-template"):
+        RunNames.of(tmp_path / "a.wav", "b.wav", several=True)
+    with pytest.raises(UsageError, match="not usable"):
+        RunNames.of(tmp_path / "{oops}.wav", None, several=True).check("jackrec")
+
+
+def test_a_pattern_without_a_number_never_overwrites(tmp_path: Path) -> None:
+    (tmp_path / "hour.wav").write_bytes(b"")
+    (tmp_path / "hour-2.wav").symlink_to(tmp_path / "nowhere")  # dangling: still taken
+    path, _ = free_name(tmp_path, lambda n: "hour.wav", 1)
+    assert path == tmp_path / "hour-3.wav"
