@@ -131,6 +131,12 @@ void jr_capture_take_meters(jr_capture_t *capture, float *peaks,
  * connections.  Not realtime: called from Python. */
 void jr_port_capture_latency(void *port, uint32_t range[2]);
 
+/* Have the server work out every port's latency now (jack_recompute_total_
+ * latencies): after connecting, so that the inputs' capture latencies are
+ * known before a take reads them.  Returns JACK's error code (0: done).
+ * Not realtime. */
+int jr_recompute_latencies(void *client);
+
 /* ------------------------------------------------------------------ */
 /* Peaks: per-take levels, measured by the disk writer (not realtime). */
 /* ------------------------------------------------------------------ */

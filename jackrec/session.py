@@ -37,7 +37,7 @@ from jackrec import commands, events
 from jackrec.align import align_delays
 from jackrec.config import DEFAULT_HYSTERESIS_DB
 from jackrec.core.capture import Capture, CaptureStats
-from jackrec.core.latency import capture_latency
+from jackrec.core.latency import capture_latency, recompute_latencies
 from jackrec.errors import JackrecError, UsageError
 from jackrec.jackclient import open_client
 from jackrec.levels import Meters, dbfs
@@ -270,7 +270,17 @@ class Session:
                 self.announce(events.Notice(f"could not connect {source}: {error}"))
                 continue
             made.append((source, port.name))
+        if made:  # the new sources' latencies, known before a take reads them
+            self._after_cycles(2)  # JACK2 switches to a changed graph between cycles
+            recompute_latencies(client)
         return made
+
+    def _after_cycles(self, cycles: int, timeout: float = 1.0) -> None:
+        """Return once the process callback has run `cycles` more times (or `timeout`)."""
+        capture, deadline = self.capture, time.monotonic() + timeout
+        until = capture.stats().cycles + cycles
+        while capture.stats().cycles < until and time.monotonic() < deadline:
+            time.sleep(0.001)
 
     def close(self, ended_by: str = "stop request") -> CaptureStats:
         """Finalize everything in the lifetime order; returns the final statistics."""
