@@ -29,6 +29,7 @@ from jackrec.control_client import ControlClient
 from jackrec.control_socket import client_socket_path
 from jackrec.doctor import diagnose, report
 from jackrec.errors import JackrecError, UsageError
+from jackrec.follow import followed_state, numbered_paths, take_path
 from jackrec.hooks import HookRunner, check_hooks
 from jackrec.jackclient import check_names as check_client_names
 from jackrec.jackclient import open_client, server_label, server_reachable
@@ -40,6 +41,7 @@ from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SignalSource
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, format_clock, summary_text
+from jackrec.take import Take
 from jackrec.take import check_names as check_take_names
 from jackrec.takefile import FORMATS, FileFormat, resolve_format
 from jackrec.units import parse_duration
@@ -136,6 +138,19 @@ def build_parser() -> ArgumentParser:
     record.add_argument("file", type=Path, help="the take to create (never overwritten)")
     add_recording_options(record)
     record.add_argument("--duration", "-d", type=parse_seconds, help="stop after this long (exact)")
+    record.add_argument(
+        "--transport",
+        action="store_true",
+        help="one take per roll of JACK's transport, from the first frame of the cycle it "
+        "rolls in to that of the cycle it stops in; takes FILE-001, FILE-002, ... until "
+        "stopped (signal, --duration)",
+    )
+    record.add_argument(
+        "--freewheel",
+        action="store_true",
+        help="one take per freewheel run, every frame of it (JACK waits for the disk); "
+        "with --transport, a take while both",
+    )
     record.add_argument("--quiet", "-q", action="store_true", help="no status line, no summary")
     record.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
@@ -388,6 +403,8 @@ def record_command(args: argparse.Namespace) -> int:
     options.validate()
     check_client_names(options.client_name, options.server)
     file_format(options.channels or 1, 48000)
+    if args.transport or args.freewheel:
+        return record_following(args, options, config, file_format)
     check_take_names(args.file)
     session = Session(options)
     with signals.taken() as stop_requested:
@@ -429,6 +446,68 @@ def record_command(args: argparse.Namespace) -> int:
         )
     if summary.error:  # it names the file (the take's, or its sidecar)
         raise JackrecError(summary.error)
+    return 0
+
+
+def record_following(
+    args: argparse.Namespace,
+    options: SessionOptions,
+    config: Config,
+    file_format: Callable[[int, int], FileFormat],
+) -> int:
+    """``record --transport`` / ``--freewheel``: a numbered take per roll, until stopped.
+
+    It runs until a stop signal, the end of `--duration` (exact: a take
+    still running ends there) or the server going away; a take running
+    then is finalized.  The summary has one entry per take.
+    """
+    duration = args.duration
+    check_take_names(take_path(args.file, 1))
+    next_path = numbered_paths(args.file)
+    takes: list[Take] = []
+    session = Session(options)
+
+    def make_take() -> Take:  # in the writer thread
+        take = session.new_take(next_path(), file_format(session.channels, session.sample_rate))
+        takes.append(take)
+        return take
+
+    with signals.taken() as stop_requested:
+        session.open()
+        hooks = HookRunner(lambda: config, session.announce)
+        session.on_event = hooks.offer
+        hooks.start()
+        try:
+            if stop_requested(0):
+                raise JackrecError("interrupted before recording began", exit_code=130)
+            until = None if duration is None else round(duration * session.sample_rate)
+            session.follow(
+                followed_state(args.transport, args.freewheel), make_take, duration_frames=until
+            )
+            status = StatusLine(enabled=not (args.quiet or args.json))
+            while not (stop_requested(STATUS_INTERVAL) or session.shutdown.is_set()):
+                writer = session.writer_status
+                if until is not None and writer.position >= until and writer.take is None:
+                    break
+                peaks = [dbfs(float(p)) for p in session.meters.poll().peaks]
+                status.show(session.status(), peaks)
+            status.clear()
+        finally:
+            stats = session.close()
+            hooks.close()
+    summaries = [Summary.of(take, session, stats) for take in takes if take.ended_by]
+    if args.json:
+        print(json.dumps([summary.to_dict() for summary in summaries], indent=2))
+    elif not args.quiet:
+        print("\n\n".join(map(summary_text, summaries)) or "no take: nothing to follow came")
+    if session.server_gone is not None:
+        raise JackrecError(
+            f"{server_label(args.server)} shut down ({session.server_gone}); "
+            f"{len(summaries)} take(s) recorded"
+        )
+    errors = [summary.error for summary in summaries if summary.error]
+    if errors:
+        raise JackrecError(errors[0])
     return 0
 
 

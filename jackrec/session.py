@@ -357,7 +357,7 @@ class Session:
             return "stopped"
         writer = self._writer.status
         if writer.state == "idle":
-            armed = writer.preroll_frames or writer.trigger_level is not None
+            armed = writer.preroll_frames or writer.trigger_level is not None or writer.following
             return "armed" if armed else "stopped"
         return writer.state
 
@@ -513,6 +513,36 @@ class Session:
             trigger = commands.Trigger(level, self._armed_channels(), make_take)
         preroll = round(seconds * self.client.samplerate)
         self._submit(commands.Arm(self.now(), preroll, trigger))
+
+    def follow(
+        self,
+        state: int,
+        make_take: Callable[[], Take],
+        *,
+        duration_frames: int | None = None,
+    ) -> None:
+        """Record a take (from `make_take`) each time JACK's `state` comes on.
+
+        `state` holds `jackrec.core.capture.ROLLING` (the transport rolls)
+        and/or ``FREEWHEEL`` (JACK freewheels); with both, a take runs while
+        both are on.  Each take begins at the first frame of the first cycle
+        in which they are, and ends at the first frame of the cycle in which
+        one is no longer; a roll already under way begins a take at once.
+        With `duration_frames`, following ends that many stream frames
+        later, and a take still running ends there.
+        """
+        self.capture.watch(state)
+        at = self.now()
+        until = None if duration_frames is None else at + duration_frames
+        self._submit(commands.Follow(at, state, make_take, until))
+        if until is not None:
+            self._submit(commands.Stop(until, reason="duration"))
+
+    def unfollow(self) -> None:
+        """Begin no more takes on JACK's transport or freewheel."""
+        assert self._writer is not None
+        self._writer.submit(commands.Unfollow(self.now()))
+        self.capture.watch(0)
 
     def disarm(self) -> None:
         """Keep no pre-roll, listen for no trigger."""

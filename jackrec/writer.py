@@ -14,6 +14,11 @@ Stream frames count every frame the process callback saw while capturing,
 including those it lost to a full ring: where the callback lost frames the
 writer writes exactly that much silence, so a take keeps the JACK timeline.
 
+Following JACK's transport or freewheel (`commands.Follow`), the writer
+reads the process callback's queue of state changes, each stamped with
+the first stream frame of the cycle that saw it, and begins and ends
+takes exactly there.
+
 With alignment (``--align``) every frame walked, written or not, also
 passes through an `Aligner`, which delays each channel of a take by its
 own number of frames (see `jackrec.align`).
@@ -38,7 +43,7 @@ import numpy.typing as npt
 
 from jackrec import commands, events
 from jackrec.align import Aligner
-from jackrec.core.capture import Capture, Gap
+from jackrec.core.capture import ROLLING, Capture, Gap
 from jackrec.errors import JackrecError
 from jackrec.take import Take, TakeDeleted
 
@@ -90,6 +95,9 @@ class WriterStatus:
         Frames held back in the ring while idle (the pre-roll's fill).
     trigger_level
         The armed trigger's level (linear), if one is armed.
+    following
+        The JACK state followed (`jackrec.core.capture.ROLLING` and
+        ``FREEWHEEL`` bits; 0: none).
     position
         Stream frames walked past.
     stepped_at
@@ -104,6 +112,7 @@ class WriterStatus:
     preroll_frames: int = 0
     retained_frames: int = 0
     trigger_level: float | None = None
+    following: int = 0
     position: int = 0
     stepped_at: float = 0.0
 
@@ -150,6 +159,9 @@ class DiskWriter(threading.Thread):
         self._scanned = 0  # ring position up to which it has been listened to
         self._sidecar_reported: str | None = None
         self._aligner = Aligner(capture.channels) if align else None
+        self._follow: commands.Follow | None = None
+        self._followed: Take | None = None  # the take the follow began
+        self._jack_state = 0  # the watched state, as of self.position
         # The writer's own state: only its thread changes it (by commands).
         self.state: State = "idle"
         self.take: Take | None = None
@@ -218,6 +230,7 @@ class DiskWriter(threading.Thread):
             preroll_frames=self.preroll_frames,
             retained_frames=self._capture.frames.read_space if self.state == "idle" else 0,
             trigger_level=self.trigger.level if self.trigger else None,
+            following=self._follow.state if self._follow else 0,
             position=self.position,
             stepped_at=time.monotonic(),
         )
@@ -257,6 +270,7 @@ class DiskWriter(threading.Thread):
             # publishes the frames behind it, so no gap inside `views` can
             # be missed here.
             gap = gaps.peek()
+            self._receive_state_changes()  # after peek(), like the gap
             if gap is not None and gap.ring_position == ring.read_position:
                 frames = self._until_next_command(gap.frames - self._gap_done)
                 if frames == 0 or (self.state == "idle" and ring.read_space <= self._keep()):
@@ -355,6 +369,45 @@ class DiskWriter(threading.Thread):
             self.take.write(self._aligner.process(block))
             frames -= len(block)
 
+    # ---- following JACK's transport and freewheel ----
+
+    def _receive_state_changes(self) -> None:
+        """Queue the callback's state changes as commands, in frame order.
+
+        The callback queues a change before it publishes the cycle's
+        frames, so a change is always read before the writer reaches it.
+        """
+        while (change := self._capture.states.pop()) is not None:
+            command = commands.StateChanged(
+                change.stream_frame, change.state, change.transport_frame
+            )
+            later = next(
+                (i for i, c in enumerate(self._pending) if c.at > command.at), len(self._pending)
+            )
+            self._pending.insert(later, command)
+
+    def _state_changed(self, change: commands.StateChanged) -> None:
+        """Begin or end the followed take where the followed state comes on or goes off."""
+        was, self._jack_state = self._jack_state, change.state
+        follow = self._follow
+        if follow is None:
+            return
+        on_before = was & follow.state == follow.state
+        on_now = change.state & follow.state == follow.state
+        too_late = follow.until is not None and change.at >= follow.until
+        if on_now and not on_before and self.state == "idle" and not too_late:
+            try:
+                take = follow.make_take()
+            except JackrecError as error:
+                self._emit(events.RecorderError(f"follow: {error}"))
+                return
+            self._begin_take(take)
+            take.start["transport_frame"] = change.transport_frame
+            self._followed = take
+        elif on_before and not on_now and self.take is not None and self.take is self._followed:
+            gone = follow.state & ~change.state
+            self._end_take("transport stopped" if gone & ROLLING else "freewheel ended")
+
     # ---- commands ----
 
     def _due(self, command: commands.Command) -> int:
@@ -397,6 +450,12 @@ class DiskWriter(threading.Thread):
                 self.preroll_frames, self.trigger = preroll, trigger
             case commands.Disarm():
                 self.preroll_frames, self.trigger = 0, None
+            case commands.Follow():
+                self._follow = command
+            case commands.Unfollow():
+                self._follow = None
+            case commands.StateChanged():
+                self._state_changed(command)
             case commands.Record(take=new) | commands.Rotate(take=new):
                 new.discard()  # a take that can no longer begin
 

@@ -1,0 +1,182 @@
+"""``jackrec record --transport`` and ``--freewheel`` on a real server, counter signal.
+
+Exact means: a take begins at the first frame of the first cycle in which
+the transport rolls (or JACK freewheels) and ends at the first frame of the
+cycle in which it no longer does.  JACK's transport advances by one period
+in each rolling cycle and by nothing otherwise, so a roll located at frame
+P that stops at position Q lasted exactly Q - P frames: the take must hold
+exactly that many, and its sidecar must say the transport stood at P in its
+first cycle (one cycle late, it would say P + period).  For freewheel, an
+observer client counts the frames of the cycles it runs while freewheeling
+(JACK tells every client synchronously, between cycles): the take must hold
+exactly those, gapless and bit-exact, though freewheel runs far faster than
+realtime.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import jack
+import pytest
+import soundfile as sf
+
+from jackrec import counter
+from jackrec.sidecar import read_sidecar
+from jackrec.source import SourceProcess
+from tests.conftest import PERIOD, jackrec_command, stop_process
+
+CHANNELS = 2
+CLIENT = "jrfollow"
+TIMEOUT = 30.0
+
+
+@pytest.fixture
+def controller(generator: SourceProcess) -> Iterator[jack.Client]:
+    """A client of the test's own, to drive the transport and freewheel."""
+    client = jack.Client("jrfollow-test", servername=generator.server)
+    client.transport_stop()
+    yield client
+    client.transport_stop()
+    client.deactivate()
+    client.close()
+
+
+def start_recorder(
+    generator: SourceProcess, controller: jack.Client, pattern: Path, option: str
+) -> subprocess.Popen[str]:
+    """``jackrec record OPTION --json PATTERN``, once it captures (bounded wait)."""
+    ports = [arg for port in generator.port_names[:CHANNELS] for arg in ("-p", port)]
+    process = subprocess.Popen(
+        jackrec_command(
+            "record", "--server", generator.server, "--name", CLIENT, *ports, option, "--json",
+            str(pattern),
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + TIMEOUT
+    while not controller.get_ports(f"{CLIENT}:in_{CHANNELS}", is_input=True) or not (
+        controller.get_all_connections(f"{CLIENT}:in_{CHANNELS}")
+    ):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process(process)
+            pytest.fail(f"the recorder never came up: {process.communicate()[1]}")
+        time.sleep(0.05)
+    time.sleep(0.5)  # connected; capturing begins right after
+    return process
+
+
+def stop_recorder(process: subprocess.Popen[str]) -> list[dict[str, object]]:
+    """SIGINT, then its JSON summaries (one per take)."""
+    process.send_signal(signal.SIGINT)
+    try:
+        out, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        stop_process(process)
+    assert process.returncode == 0, err
+    summaries: list[dict[str, object]] = json.loads(out)
+    return summaries
+
+
+def wait_transport(client: jack.Client, state: int) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while client.transport_state != state:
+        assert time.monotonic() < deadline, f"transport never reached {state}"
+        time.sleep(0.01)
+
+
+def check_take(path: Path, frames: int) -> None:
+    data, _ = sf.read(str(path), dtype="float32")
+    assert data.shape == (frames, CHANNELS)
+    report = counter.check(data)
+    assert report.gapless, report
+    assert report.silence_runs == []
+
+
+def test_one_take_per_roll_exactly_as_long_as_the_roll(
+    generator: SourceProcess, controller: jack.Client, tmp_path: Path
+) -> None:
+    controller.activate()
+    pattern = tmp_path / "roll.wav"
+    process = start_recorder(generator, controller, pattern, "--transport")
+    rolls = []
+    try:
+        for located in (0, 100_000):
+            controller.transport_frame = located
+            time.sleep(0.2)  # the locate takes effect in the next cycle
+            assert controller.transport_frame == located
+            controller.transport_start()
+            wait_transport(controller, jack.ROLLING)
+            time.sleep(0.6)
+            controller.transport_stop()
+            wait_transport(controller, jack.STOPPED)
+            time.sleep(0.2)
+            rolls.append((located, controller.transport_frame))
+    finally:
+        summaries = stop_recorder(process)
+
+    takes = [tmp_path / "roll-001.wav", tmp_path / "roll-002.wav"]
+    assert [Path(str(s["file"])).name for s in summaries] == [t.name for t in takes]
+    assert sorted(tmp_path.glob("roll-*.wav")) == takes  # nothing while stopped
+    for take, (located, stopped_at), summary in zip(takes, rolls, summaries, strict=True):
+        frames = stopped_at - located
+        assert frames > 0 and frames % PERIOD == 0
+        check_take(take, frames)
+        sidecar = read_sidecar(take)
+        assert sidecar["frames"] == frames and sidecar["frames_lost"] == 0
+        assert sidecar["start"]["transport_frame"] == located
+        assert sidecar["ended_by"] == summary["ended_by"] == "transport stopped"
+
+
+def test_freewheel_runs_are_recorded_whole_and_gapless(
+    generator: SourceProcess, controller: jack.Client, tmp_path: Path
+) -> None:
+    freewheeling = threading.Event()
+    counted = [0]
+
+    def on_freewheel(starting: bool) -> None:
+        if starting:
+            freewheeling.set()
+        else:
+            freewheeling.clear()
+
+    def process_cycle(frames: int) -> None:
+        if freewheeling.is_set():
+            counted[0] += frames
+
+    controller.set_freewheel_callback(on_freewheel)
+    controller.set_process_callback(process_cycle)
+
+    controller.activate()
+    pattern = tmp_path / "render.wav"
+    process = start_recorder(generator, controller, pattern, "--freewheel")
+    runs = []
+    try:
+        for _ in range(2):
+            before = counted[0]
+            started = time.monotonic()
+            controller.set_freewheel(True)
+            time.sleep(0.4)
+            controller.set_freewheel(False)
+            elapsed = time.monotonic() - started
+            time.sleep(0.3)
+            runs.append((counted[0] - before, elapsed))
+    finally:
+        summaries = stop_recorder(process)
+
+    takes = [tmp_path / "render-001.wav", tmp_path / "render-002.wav"]
+    assert sorted(tmp_path.glob("render-*.wav")) == takes
+    for take, (frames, elapsed), summary in zip(takes, runs, summaries, strict=True):
+        assert frames > 0
+        check_take(take, frames)
+        assert summary["frames"] == frames and summary["frames_lost"] == 0
+        assert summary["ended_by"] == "freewheel ended"
+        print(f"{take.name}: {frames} frames in {elapsed:.2f} s ({frames / elapsed:.3g} frames/s)")
