@@ -19,6 +19,7 @@ Example::
     preroll = 5.0
     trigger = -30.0
     align = true
+    transport = true
     quality = 0.6
     dither = true
     on_close = ["/usr/local/bin/archive-take"]
@@ -28,6 +29,11 @@ Example::
 armed with ``a``, begins a take by itself; ``jackrec record`` does not use it.
 ``align`` (``--align``) lines up channels of different capture latencies
 (`jackrec.align`).
+``transport`` and ``freewheel`` (``record --transport``, ``--freewheel``)
+make one take per roll of JACK's transport, or per freewheel run (with
+both: while both), in the console once armed with ``a`` and in
+``jackrec serve`` from the moment it connects; ``jackrec record`` follows
+only when told on its command line.
 ``quality`` (0 to 1, absent: the codec's default) applies to the lossy
 formats (ogg, opus, mp3), ``dither`` to 16-bit takes, whatever the format of
 a take; ``bits`` does not apply to the lossy formats.  ``on_start``,
@@ -74,6 +80,8 @@ class Config:
     preroll: float = 5.0
     trigger: float | None = None  # dBFS; None: no level trigger
     align: bool = False  # delay channels so that their capture latencies line up
+    transport: bool = False  # a take per roll of JACK's transport
+    freewheel: bool = False  # a take per freewheel run (with transport: while both)
     quality: float | None = None  # lossy codecs, 0 to 1; None: the codec's default
     dither: bool = False  # TPDF dither for 16-bit takes
     on_start: list[str] | None = None  # hooks: argument lists (jackrec.hooks)
@@ -184,7 +192,8 @@ def from_dict(data: dict[str, Any], where: str) -> Config:
 TYPES: dict[str, type | tuple[type, ...]] = {
     "directory": str, "template": str, "format": str, "bits": (str, int),
     "channels": int, "ports": list, "buffer": (int, float), "preroll": (int, float),
-    "trigger": (int, float), "align": bool, "quality": (int, float), "dither": bool,
+    "trigger": (int, float), "align": bool, "transport": bool, "freewheel": bool,
+    "quality": (int, float), "dither": bool,
     "on_start": list, "on_close": list, "on_rotate": list, "hook_timeout": (int, float),
 }  # fmt: skip
 

@@ -1,9 +1,11 @@
-"""Names for the takes of ``jackrec record --transport`` / ``--freewheel``.
+"""Following JACK's transport or freewheel: which states, and the takes' names.
 
-Following JACK's transport or freewheel, one command line records a take
-per roll: the FILE given is the pattern, and the takes are numbered after
-its stem (``take.wav`` gives ``take-001.wav``, ``take-002.wav``, ...),
-skipping numbers whose file exists, so nothing is ever overwritten.
+The settings ``transport`` and ``freewheel`` (and ``jackrec record``'s
+options of the same names) choose the states followed.  ``jackrec record``
+then records a take per roll: the FILE given is the pattern, and the takes
+are numbered after its stem (``take.wav`` gives ``take-001.wav``,
+``take-002.wav``, ...), skipping numbers whose file exists, so nothing is
+ever overwritten.  The console and the service name them by their template.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ DIGITS = 3
 def followed_state(transport: bool, freewheel: bool) -> int:
     """The `jackrec.core.capture` state bits the options ask to follow."""
     return (ROLLING if transport else 0) | (FREEWHEEL if freewheel else 0)
+
+
+def describe(state: int) -> str:
+    """What one take is, following `state`: ``roll``, ``freewheel run``, ... ("": none)."""
+    if state == ROLLING | FREEWHEEL:
+        return "roll in freewheel"
+    return {ROLLING: "roll", FREEWHEEL: "freewheel run"}.get(state, "")
 
 
 def take_path(pattern: Path, number: int) -> Path:

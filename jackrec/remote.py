@@ -165,6 +165,7 @@ class RemoteRecorder:
         return Arming(
             float(answer.get("preroll_seconds", 0.0)),
             float(trigger) if isinstance(trigger, int | float) else None,
+            str(answer.get("following", "")),
         )
 
     def disarm(self) -> None:
@@ -294,6 +295,7 @@ def status_of(answer: dict[str, Any]) -> SessionStatus:
         disk_free=None if disk is None else int(disk),
         trigger_dbfs=None if trigger is None else float(trigger),
         preroll_seconds=float(answer.get("preroll_seconds", 0.0)),
+        following=str(answer.get("following", "")),
     )
 
 

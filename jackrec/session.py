@@ -38,6 +38,7 @@ from jackrec.align import align_delays
 from jackrec.core.capture import Capture, CaptureStats
 from jackrec.core.latency import capture_latency
 from jackrec.errors import JackrecError, UsageError
+from jackrec.follow import describe as describe_following
 from jackrec.jackclient import open_client
 from jackrec.levels import Meters, dbfs
 from jackrec.ports import match_sources, physical_sources
@@ -139,6 +140,7 @@ class SessionStatus:
     disk_free: int | None
     trigger_dbfs: float | None = None  # the armed trigger's level
     preroll_seconds: float = 0.0  # the pre-roll kept for the next take (0: none)
+    following: str = ""  # what one take is, following JACK (jackrec.follow.describe)
 
 
 class Session:
@@ -381,6 +383,7 @@ class Session:
             disk_free=_disk_free(writer.take),
             trigger_dbfs=None if writer.trigger_level is None else dbfs(writer.trigger_level),
             preroll_seconds=preroll / client.samplerate,
+            following=describe_following(writer.following),
         )
 
     # ---- takes ----

@@ -1,8 +1,9 @@
 """Settings: format, bit depth, where takes go and what they are called.
 
 Saved to the config file that ``jackrec record`` reads too.  Format, bits,
-quality, dither, directory, template, pre-roll, trigger and the hooks apply
-from the next take (or the next arming); channels, ports and buffer size
+quality, dither, directory, template, pre-roll, trigger, following JACK's
+transport or freewheel and the hooks apply from the next take (or the next
+arming); channels, ports and buffer size
 from the next session.  Hooks are written as a command line (split as a
 shell would, run without one: `jackrec.hooks`).
 
@@ -42,6 +43,8 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "template": str.strip,
     "preroll": lambda text: float(text.strip() or 0),
     "trigger": lambda text: float(text) if text.strip() else None,
+    "transport": bool,
+    "freewheel": bool,
     "channels": lambda text: int(text) if text.strip() else None,
     "ports": str.split,
     "buffer": lambda text: float(text.strip() or 0),
@@ -109,6 +112,12 @@ class SettingsScreen(ModalScreen[Config | None]):
                 yield Input(f"{c.preroll:g}", id="preroll", type="number", compact=True)
                 yield Label("trigger (dBFS)")
                 yield optional_number(c.trigger, "trigger", "off")
+                yield Label("follow transport")
+                yield Checkbox("armed: a take per roll", c.transport, id="transport", compact=True)
+                yield Label("follow freewheel")
+                yield Checkbox(
+                    "armed: a take per freewheel run", c.freewheel, id="freewheel", compact=True
+                )
                 yield Label("channels (next session)")
                 yield Input(
                     "" if c.channels is None else str(c.channels), id="channels", type="integer"

@@ -27,10 +27,11 @@ import jack
 import pytest
 import soundfile as sf
 
-from jackrec import counter
+from jackrec import counter, events
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from tests.conftest import PERIOD, jackrec_command, stop_process
+from tests.integration.test_service import Running
 
 CHANNELS = 2
 CLIENT = "jrfollow"
@@ -136,6 +137,29 @@ def test_one_take_per_roll_exactly_as_long_as_the_roll(
         assert sidecar["ended_by"] == summary["ended_by"] == "transport stopped"
 
 
+def test_a_roll_under_way_is_recorded_from_the_start_until_the_duration(
+    generator: SourceProcess, controller: jack.Client, tmp_path: Path
+) -> None:
+    controller.activate()
+    controller.transport_start()
+    wait_transport(controller, jack.ROLLING)
+    pattern = tmp_path / "late.wav"
+    ports = [arg for port in generator.port_names[:CHANNELS] for arg in ("-p", port)]
+    result = subprocess.run(
+        jackrec_command(
+            "record", "--server", generator.server, "--name", CLIENT, *ports, "--transport",
+            "--duration", "2", "--json", str(pattern),
+        ),
+        capture_output=True, text=True, timeout=TIMEOUT, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [summary] = json.loads(result.stdout)
+    assert summary["ended_by"] == "duration"
+    take = tmp_path / "late-001.wav"
+    check_take(take, 2 * 48000)  # from stream frame 0, exactly --duration long
+    assert read_sidecar(take)["start"]["stream_frame"] == 0
+
+
 def test_freewheel_runs_are_recorded_whole_and_gapless(
     generator: SourceProcess, controller: jack.Client, tmp_path: Path
 ) -> None:
@@ -180,3 +204,35 @@ def test_freewheel_runs_are_recorded_whole_and_gapless(
         assert summary["frames"] == frames and summary["frames_lost"] == 0
         assert summary["ended_by"] == "freewheel ended"
         print(f"{take.name}: {frames} frames in {elapsed:.2f} s ({frames / elapsed:.3g} frames/s)")
+
+
+def test_the_service_follows_the_transport_from_its_settings(
+    generator: SourceProcess, controller: jack.Client, tmp_path: Path
+) -> None:
+    controller.activate()
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'directory = "{tmp_path / "takes"}"\ntemplate = "roll{{n:03}}"\n'
+        f'ports = ["{generator.name}:out_[1-2]"]\nchannels = {CHANNELS}\ntransport = true\n'
+        f'[service]\nserver = "{generator.server}"\nname = "{CLIENT}"\nmin_free = "1M"\n'
+        f'socket = "{tmp_path / "control.sock"}"\n'
+    )
+    with Running(path) as running:
+        running.wait_for(lambda: running.state() == "armed")
+        assert running.ask("status")["following"] == "roll"
+        time.sleep(0.5)
+        controller.transport_frame = 0
+        time.sleep(0.2)
+        controller.transport_start()
+        running.wait_event(events.TakeStarted)
+        time.sleep(0.5)
+        controller.transport_stop()
+        finished = running.wait_event(events.TakeFinished)
+        stopped_at = controller.transport_frame
+        assert running.state() == "armed"  # and armed for the next roll
+    assert isinstance(finished, events.TakeFinished)
+    assert finished.ended_by == "transport stopped"
+    takes = sorted((tmp_path / "takes").glob("roll*.wav"))
+    assert [t.name for t in takes] == ["roll001.wav"]
+    check_take(takes[0], stopped_at)
+    assert read_sidecar(takes[0])["start"]["transport_frame"] == 0
