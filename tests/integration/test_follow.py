@@ -28,9 +28,11 @@ import pytest
 import soundfile as sf
 
 from jackrec import counter, events
+from jackrec.config import Config
+from jackrec.recorder import LocalRecorder
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
-from tests.conftest import PERIOD, jackrec_command, stop_process
+from tests.conftest import PERIOD, jackrec_command, open_session, stop_process
 from tests.integration.test_service import Running
 
 CHANNELS = 2
@@ -94,9 +96,9 @@ def wait_transport(client: jack.Client, state: int) -> None:
         time.sleep(0.01)
 
 
-def check_take(path: Path, frames: int) -> None:
+def check_take(path: Path, frames: int, channels: int = CHANNELS) -> None:
     data, _ = sf.read(str(path), dtype="float32")
-    assert data.shape == (frames, CHANNELS)
+    assert data.shape == (frames, channels)
     report = counter.check(data)
     assert report.gapless, report
     assert report.silence_runs == []
@@ -236,3 +238,43 @@ def test_the_service_follows_the_transport_from_its_settings(
     assert [t.name for t in takes] == ["roll001.wav"]
     check_take(takes[0], stopped_at)
     assert read_sidecar(takes[0])["start"]["transport_frame"] == 0
+
+
+def roll(controller: jack.Client, seconds: float) -> int:
+    """One roll from frame 0; returns where the transport stopped."""
+    controller.transport_frame = 0
+    time.sleep(0.2)
+    controller.transport_start()
+    wait_transport(controller, jack.ROLLING)
+    time.sleep(seconds)
+    controller.transport_stop()
+    wait_transport(controller, jack.STOPPED)
+    time.sleep(0.2)
+    return int(controller.transport_frame)
+
+
+def test_the_console_arms_and_disarms_following(
+    generator: SourceProcess, controller: jack.Client, tmp_path: Path
+) -> None:
+    controller.activate()
+    session = open_session(generator, CLIENT)
+    try:
+        config = Config(directory=str(tmp_path), template="take{n:03}", preroll=0, transport=True)
+        recorder = LocalRecorder(session, config)  # what the console's keys call
+        assert recorder.arm().describe() == "a take per roll"
+        deadline = time.monotonic() + TIMEOUT
+        while (status := recorder.status()).state != "armed":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert status.following == "roll"
+        time.sleep(0.5)
+        stopped_at = roll(controller, 0.5)
+        recorder.disarm()
+        while recorder.status().state != "stopped":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        roll(controller, 0.3)  # disarmed: no take
+    finally:
+        session.close()
+    [take] = sorted(tmp_path.glob("take*.wav"))
+    check_take(take, stopped_at, channels=4)  # open_session's
