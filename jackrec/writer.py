@@ -433,6 +433,8 @@ class DiskWriter(threading.Thread):
             case commands.Rotate(take=new) if take is not None:
                 self._end_take(events.ROTATED)
                 self._begin_take(new)
+                if take is self._followed:  # the roll goes on in the next take
+                    self._followed = new
             case commands.Stop(reason=reason) if take is not None:
                 self._end_take(reason)
             case commands.Pause() if self.state == "recording":

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import jack
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -208,17 +209,23 @@ def test_freewheel_runs_are_recorded_whole_and_gapless(
         print(f"{take.name}: {frames} frames in {elapsed:.2f} s ({frames / elapsed:.3g} frames/s)")
 
 
-def test_the_service_follows_the_transport_from_its_settings(
-    generator: SourceProcess, controller: jack.Client, tmp_path: Path
-) -> None:
-    controller.activate()
+def service_settings(tmp_path: Path, generator: SourceProcess, service: str = "") -> Path:
+    """Settings following the transport, recording 2 channels into tmp_path/takes."""
     path = tmp_path / "config.toml"
     path.write_text(
         f'directory = "{tmp_path / "takes"}"\ntemplate = "roll{{n:03}}"\n'
         f'ports = ["{generator.name}:out_[1-2]"]\nchannels = {CHANNELS}\ntransport = true\n'
         f'[service]\nserver = "{generator.server}"\nname = "{CLIENT}"\nmin_free = "1M"\n'
-        f'socket = "{tmp_path / "control.sock"}"\n'
+        f'socket = "{tmp_path / "control.sock"}"\n{service}\n'
     )
+    return path
+
+
+def test_the_service_follows_the_transport_from_its_settings(
+    generator: SourceProcess, controller: jack.Client, tmp_path: Path
+) -> None:
+    controller.activate()
+    path = service_settings(tmp_path, generator)
     with Running(path) as running:
         running.wait_for(lambda: running.state() == "armed")
         assert running.ask("status")["following"] == "roll"
@@ -278,3 +285,24 @@ def test_the_console_arms_and_disarms_following(
         session.close()
     [take] = sorted(tmp_path.glob("take*.wav"))
     check_take(take, stopped_at, channels=4)  # open_session's
+
+
+def test_a_long_roll_is_rotated_and_its_last_take_ends_with_the_roll(
+    generator: SourceProcess, controller: jack.Client, tmp_path: Path
+) -> None:
+    controller.activate()
+    path = service_settings(tmp_path, generator, 'rotate = "1s"')
+    with Running(path) as running:
+        running.wait_for(lambda: running.state() == "armed")
+        time.sleep(0.5)
+        stopped_at = roll(controller, 2.5)
+        running.wait_for(lambda: running.state() == "armed")
+    takes = sorted((tmp_path / "takes").glob("roll*.wav"))
+    assert len(takes) == 3
+    sidecars = [read_sidecar(take) for take in takes]
+    assert [s["ended_by"] for s in sidecars] == ["rotated", "rotated", "transport stopped"]
+    assert [s["frames"] for s in sidecars[:2]] == [48000, 48000]
+    joined = np.concatenate([sf.read(str(take), dtype="float32")[0] for take in takes])
+    assert len(joined) == stopped_at
+    report = counter.check(joined)
+    assert report.gapless and report.silence_runs == []
