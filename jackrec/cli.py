@@ -133,7 +133,9 @@ def build_parser() -> ArgumentParser:
         description="Record JACK ports into one take.  With --channels N, the first N "
         "ports the patterns match are connected to in_1..in_N in order; if fewer "
         "match, the other inputs stay unconnected (silent until patched).  Either "
-        "way a warning says so.",
+        "way a warning says so.  With --transport or --freewheel it records one take "
+        "per roll of JACK's transport or per freewheel run, FILE-001, FILE-002, ..., "
+        "until stopped by a signal or --duration.",
     )
     record.add_argument("file", type=Path, help="the take to create (never overwritten)")
     add_recording_options(record)

@@ -402,7 +402,8 @@ class DiskWriter(threading.Thread):
                 self._emit(events.RecorderError(f"follow: {error}"))
                 return
             self._begin_take(take)
-            take.start["transport_frame"] = change.transport_frame
+            if follow.state & ROLLING:  # where the roll began, in the transport's frames
+                take.start["transport_frame"] = change.transport_frame
             self._followed = take
         elif on_before and not on_now and self.take is not None and self.take is self._followed:
             gone = follow.state & ~change.state

@@ -223,7 +223,7 @@ class Capture:
         return bool(lib.jr_capture_memory_locked(self._ptr))
 
     def install(self, client: jack.Client, ports: Sequence[jack.Port]) -> None:
-        """Make the C callback the process callback of an inactive `client`.
+        """Make the C callbacks the process and freewheel callbacks of an inactive `client`.
 
         Only ``void *`` crosses from JACK-Client's ffi into ours.
         """

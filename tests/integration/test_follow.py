@@ -206,6 +206,7 @@ def test_freewheel_runs_are_recorded_whole_and_gapless(
         check_take(take, frames)
         assert summary["frames"] == frames and summary["frames_lost"] == 0
         assert summary["ended_by"] == "freewheel ended"
+        assert "transport_frame" not in read_sidecar(take)["start"]
         print(f"{take.name}: {frames} frames in {elapsed:.2f} s ({frames / elapsed:.3g} frames/s)")
 
 
