@@ -376,13 +376,16 @@ class DiskWriter(threading.Thread):
 
         The callback queues a change before it publishes the cycle's
         frames, so a change is always read before the writer reaches it.
+        A change goes before the commands at its frame: a roll that stops
+        where a rotation was planned ends the take, and the rotation then
+        has nothing to cut (rather than beginning an empty take).
         """
         while (change := self._capture.states.pop()) is not None:
             command = commands.StateChanged(
                 change.stream_frame, change.state, change.transport_frame
             )
             later = next(
-                (i for i, c in enumerate(self._pending) if c.at > command.at), len(self._pending)
+                (i for i, c in enumerate(self._pending) if c.at >= command.at), len(self._pending)
             )
             self._pending.insert(later, command)
 

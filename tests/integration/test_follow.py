@@ -39,6 +39,7 @@ from tests.integration.test_service import Running
 CHANNELS = 2
 CLIENT = "jrfollow"
 TIMEOUT = 30.0
+CUT = 3 * 48000  # the service's rotation, in frames
 
 
 @pytest.fixture
@@ -292,17 +293,20 @@ def test_a_long_roll_is_rotated_and_its_last_take_ends_with_the_roll(
     generator: SourceProcess, controller: jack.Client, tmp_path: Path
 ) -> None:
     controller.activate()
-    path = service_settings(tmp_path, generator, 'rotate = "1s"')
+    # 3 s: a rotation shorter than the service's 2 s lead can be planned twice
+    path = service_settings(tmp_path, generator, 'rotate = "3s"')
     with Running(path) as running:
         running.wait_for(lambda: running.state() == "armed")
         time.sleep(0.5)
-        stopped_at = roll(controller, 2.5)
+        stopped_at = roll(controller, 6.5)
         running.wait_for(lambda: running.state() == "armed")
     takes = sorted((tmp_path / "takes").glob("roll*.wav"))
-    assert len(takes) == 3
+    assert len(takes) == -(-stopped_at // CUT)  # a take every 3 s, the last one shorter
     sidecars = [read_sidecar(take) for take in takes]
-    assert [s["ended_by"] for s in sidecars] == ["rotated", "rotated", "transport stopped"]
-    assert [s["frames"] for s in sidecars[:2]] == [48000, 48000]
+    assert [s["ended_by"] for s in sidecars] == ["rotated"] * (len(takes) - 1) + [
+        "transport stopped"
+    ]
+    assert [s["frames"] for s in sidecars[:-1]] == [CUT] * (len(takes) - 1)
     joined = np.concatenate([sf.read(str(take), dtype="float32")[0] for take in takes])
     assert len(joined) == stopped_at
     report = counter.check(joined)
