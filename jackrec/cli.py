@@ -20,35 +20,38 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from jackrec import __version__, signals
+from jackrec import __version__, events, follow, signals, timemachine
 from jackrec import config as config_module
 from jackrec.bwf import Cue, cues_of, read_cues
-from jackrec.config import HOOKS, Config
+from jackrec.config import HOOKS, MAX_HOLD, Config
 from jackrec.control import Request, RequestError, check_argument
 from jackrec.control_client import ControlClient
 from jackrec.control_socket import client_socket_path
 from jackrec.doctor import diagnose, report
 from jackrec.errors import JackrecError, UsageError
-from jackrec.follow import followed_state, numbered_paths, take_path
+from jackrec.follow import followed_state
 from jackrec.hooks import HookRunner, check_hooks
 from jackrec.jackclient import check_names as check_client_names
 from jackrec.jackclient import open_client, server_label, server_reachable
 from jackrec.jackserver import DummyServer
 from jackrec.levels import dbfs
+from jackrec.naming import RunNames, RunTakes
 from jackrec.ports import list_ports
 from jackrec.repair import RepairError, repair
+from jackrec.rotation import Rotator
 from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SignalSource
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, format_clock, summary_text
-from jackrec.take import Take
 from jackrec.take import check_names as check_take_names
 from jackrec.takefile import FORMATS, FileFormat, resolve_format
-from jackrec.units import parse_duration
+from jackrec.timemachine import Plan
+from jackrec.units import parse_duration, parse_size
 
 log = logging.getLogger("jackrec")
 
 STATUS_INTERVAL = 0.2
+MAX_PREROLL = 600.0
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -62,6 +65,14 @@ def parse_seconds(text: str) -> float:
     """Seconds as ``90``, ``1:30``, ``1:02:03.5`` or ``15m`` (see `jackrec.units`)."""
     try:
         return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def parse_bytes(text: str) -> int:
+    """A size as ``2G``, ``650M``, ``1048576`` (see `jackrec.units`)."""
+    try:
+        return parse_size(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -133,26 +144,33 @@ def build_parser() -> ArgumentParser:
         description="Record JACK ports into one take.  With --channels N, the first N "
         "ports the patterns match are connected to in_1..in_N in order; if fewer "
         "match, the other inputs stay unconnected (silent until patched).  Either "
-        "way a warning says so.  With --transport or --freewheel it records one take "
-        "per roll of JACK's transport or per freewheel run, FILE-001, FILE-002, ..., "
-        "until stopped by a signal or --duration.",
+        "way a warning says so.  With --preroll or --trigger it arms instead (a time "
+        "machine): it keeps the last --preroll seconds, and a take begins at the first "
+        "frame that reaches --trigger, or on SIGUSR1, with the pre-roll before it; "
+        "SIGUSR2, --duration or --trigger-hold end it, and it listens again; the takes "
+        "are FILE-001, FILE-002 and so on, until Ctrl-C, SIGTERM or --takes.  With "
+        "rotation (--rotate, --rotate-size or the settings' rotate keys) a recording is "
+        "cut into takes at sample-exact frames, named the same way (or from FILE's "
+        "fields, as in --name-template).  With --transport or --freewheel it records "
+        "one take per roll of JACK's transport or per freewheel run, named the same "
+        "way, until Ctrl-C, SIGTERM, --duration or --takes.",
     )
-    record.add_argument("file", type=Path, help="the take to create (never overwritten)")
+    record.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        help="the take to create (never overwritten); when a run makes several, their "
+        "name pattern (see --name-template)",
+    )
     add_recording_options(record)
-    record.add_argument("--duration", "-d", type=parse_seconds, help="stop after this long (exact)")
     record.add_argument(
-        "--transport",
-        action="store_true",
-        help="one take per roll of JACK's transport, from the first frame of the cycle it "
-        "rolls in to that of the cycle it stops in; takes FILE-001, FILE-002, ... until "
-        "stopped (signal, --duration)",
+        "--duration",
+        "-d",
+        type=parse_seconds,
+        help="stop after this long (exact; armed: each take)",
     )
-    record.add_argument(
-        "--freewheel",
-        action="store_true",
-        help="one take per freewheel run, every frame of it (JACK waits for the disk); "
-        "with --transport, a take while both",
-    )
+    add_time_machine_options(record)
+    add_follow_options(record)
     record.add_argument("--quiet", "-q", action="store_true", help="no status line, no summary")
     record.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
@@ -312,6 +330,93 @@ def add_console_options(parser: argparse.ArgumentParser, default_dir: Path | Non
     )
 
 
+def add_time_machine_options(parser: argparse.ArgumentParser) -> None:
+    machine = parser.add_argument_group("time machine (arms instead of recording at once)")
+    machine.add_argument(
+        "--preroll", type=float, metavar="SECONDS", help="keep this long before every take"
+    )
+    machine.add_argument(
+        "--trigger", type=float, metavar="DBFS", help="begin a take at the first frame this loud"
+    )
+    machine.add_argument(
+        "--trigger-hold",
+        type=parse_seconds,
+        metavar="SECONDS",
+        help="end a triggered take after this long below the release level "
+        "(default: the settings' trigger_hold, else never)",
+    )
+    machine.add_argument(
+        "--trigger-release",
+        type=float,
+        metavar="DBFS",
+        help="the release level (default: the settings' trigger_release, else 6 dB below)",
+    )
+    machine.add_argument(
+        "--takes", type=whole_number, metavar="N", help="exit after N takes (default: never)"
+    )
+
+
+def add_follow_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("following JACK (a take per roll, until stopped)")
+    group.add_argument(
+        "--transport",
+        action="store_true",
+        help="one take per roll of JACK's transport, from the first frame of the cycle it "
+        "rolls in to that of the cycle it stops in (--duration: of the run)",
+    )
+    group.add_argument(
+        "--freewheel",
+        action="store_true",
+        help="one take per freewheel run, every frame of it (JACK waits for the disk); "
+        "with --transport, a take while both",
+    )
+
+
+def time_machine_plan(args: argparse.Namespace, config: Config) -> Plan | None:
+    """What ``record`` arms (None: it records at once); checked.
+
+    The pre-roll and the trigger level come from the command line only (the
+    settings' are the console's); the hold and release level default to the
+    settings'.
+
+    Raises
+    ------
+    UsageError
+        When a value is out of range, or an option needs one not given.
+    """
+    armed = args.preroll is not None or args.trigger is not None
+    following = args.transport or args.freewheel
+    if armed and following:
+        raise UsageError("--transport and --freewheel do not arm: not with --preroll or --trigger")
+    if args.takes is not None and not (armed or following):
+        raise UsageError("--takes needs --preroll, --trigger, --transport or --freewheel")
+    if args.takes is not None and args.takes < 1:
+        raise UsageError("--takes must be at least 1")
+    if args.trigger_release is not None and args.trigger is None:
+        raise UsageError("--trigger-release needs --trigger")
+    if args.trigger_hold is not None and args.trigger is None:
+        raise UsageError("--trigger-hold needs --trigger")
+    if not armed:
+        return None
+    preroll = args.preroll or 0.0
+    if not 0 <= preroll <= MAX_PREROLL:
+        raise UsageError(f"--preroll must be 0 to {MAX_PREROLL:g} seconds")
+    if args.trigger is not None and not -120 <= args.trigger <= 0:
+        raise UsageError("--trigger must be -120 to 0 dBFS")
+    hold = args.trigger_hold if args.trigger_hold is not None else config.trigger_hold
+    if hold is not None and not 0 < hold <= MAX_HOLD:
+        raise UsageError(f"--trigger-hold must be above 0 and at most {MAX_HOLD:g} seconds")
+    release = args.trigger_release if args.trigger_release is not None else config.trigger_release
+    if release is not None and args.trigger is not None and not -130 <= release <= args.trigger:
+        raise UsageError("--trigger-release must be -130 dBFS to the trigger's level")
+    return Plan(
+        preroll, args.trigger,
+        hold if args.trigger is not None else None,
+        release if args.trigger is not None else None,
+        args.duration, args.takes,
+    )  # fmt: skip
+
+
 def add_recording_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--channels", "-c", type=whole_number, help="channels (default: the ports matched, else 2)"
@@ -357,6 +462,31 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
         "--buffer", type=float, metavar="SECONDS", help="ring size in seconds (default 10)"
     )
     parser.add_argument(
+        "--rotate",
+        type=parse_seconds,
+        metavar="DURATION",
+        help="cut takes this long, at a sample-exact frame (e.g. 1h, 15m; settings key 'rotate')",
+    )
+    parser.add_argument(
+        "--rotate-size",
+        type=parse_bytes,
+        metavar="SIZE",
+        help="cut takes before their samples pass SIZE (e.g. 2G, 650M; settings key 'rotate_size')",
+    )
+    parser.add_argument(
+        "--rotate-at-clock",
+        action="store_true",
+        default=None,
+        help="cut on wall-clock multiples of --rotate (on the hour for 1h), as loggers do",
+    )
+    parser.add_argument(
+        "--name-template",
+        metavar="TEMPLATE",
+        help="name takes from TEMPLATE: strftime fields (%%Y-%%m-%%d_%%H%%M%%S), {n} (take "
+        "number, {n:03}), {client} (JACK client name), {date}, {time}; record: a path "
+        "in FILE's place; console: the settings' template",
+    )
+    parser.add_argument(
         "--align",
         action="store_true",
         help="line up channels of different JACK capture latencies: delay each behind "
@@ -387,15 +517,20 @@ def record_command(args: argparse.Namespace) -> int:
     if duration is not None and not 0 < duration < math.inf:
         raise UsageError("--duration must be a positive number of seconds")
     take_options(args, config)
+    plan = time_machine_plan(args, config)
+    rotation = config.rotation()
+    following = followed_state(args.transport, args.freewheel)
+    several = plan is not None or rotation is not None or following != 0
+    names = RunNames.of(args.file, args.name_template, several=several)
     # The file name says what the file is; the configured format is for the
     # TUI's takes, which are named by template.
     format_name = args.format
     bits = args.bits or config.bits
-    options = session_options(args, config)
+    options = session_options(args, config, preroll=plan.preroll_seconds if plan else 0.0)
 
     def file_format(channels: int, rate: int) -> FileFormat:
         chosen = resolve_format(
-            args.file, format_name, bits, channels, rate, duration,
+            names.pattern, format_name, bits, channels, rate, duration,
             quality=config.quality, dither=config.dither,
         )  # fmt: skip
         refuse_vain_options(args, chosen)
@@ -405,112 +540,92 @@ def record_command(args: argparse.Namespace) -> int:
     options.validate()
     check_client_names(options.client_name, options.server)
     file_format(options.channels or 1, 48000)
-    if args.transport or args.freewheel:
-        return record_following(args, options, config, file_format)
-    check_take_names(args.file)
+    check_take_names(names.check(options.client_name))
     session = Session(options)
-    with signals.taken() as stop_requested:
+    with signals.taken(cues=plan is not None) as next_signal:
         session.open()
         hooks = HookRunner(lambda: config, session.announce)
         session.on_event = hooks.offer
         hooks.start()
+        takes = RunTakes(
+            names,
+            lambda path: session.new_take(path, file_format(session.channels, session.sample_rate)),
+            session.client.name,
+        )
         try:
-            if stop_requested(0):  # a signal while connecting: nothing was recorded
+            if signals.stop_pending():  # while connecting: nothing was recorded
                 raise JackrecError("interrupted before recording began", exit_code=130)
-            take = session.new_take(args.file, file_format(session.channels, session.sample_rate))
-            rate = session.sample_rate
-            session.record(
-                take, duration_frames=None if duration is None else round(duration * rate)
-            )
             status = StatusLine(enabled=not (args.quiet or args.json))
-            while not (
-                stop_requested(STATUS_INTERVAL) or take.ended_by or session.shutdown.is_set()
-            ):
+            rotator = Rotator(rotation, takes.create)
+            end: list[int] = []  # the stream frame --duration ends the run at, once known
+
+            def tick() -> None:
+                rotator.step(session, end[0] if end else None)
                 peaks = [dbfs(float(p)) for p in session.meters.poll().peaks]
                 status.show(session.status(), peaks)
+
+            if following:
+                follow.run(session, following, takes, duration, args.takes, next_signal, tick, end)
+            elif plan is None:
+                record_one(session, takes, duration, next_signal, tick, end)
+            else:
+                timemachine.run(session, plan, takes, next_signal, tick)
             status.clear()
         finally:
             stats = session.close()
-            hooks.close()  # the take's on_close, at most EXIT_WAIT_SECONDS
-    summary = Summary.of(take, session, stats)
+            hooks.close()  # the takes' on_close, at most EXIT_WAIT_SECONDS
+    summaries = [Summary.of(take, session, stats) for take in takes.begun() or takes.made()[:1]]
     if args.json:
-        print(json.dumps(summary.to_dict(), indent=2))
+        found = [summary.to_dict() for summary in summaries]
+        print(json.dumps(found if several or args.name_template else found[0], indent=2))
     elif not args.quiet:
-        print(summary_text(summary))
+        print("\n".join(map(summary_text, summaries)) or "no take began", flush=True)
     if session.server_gone is not None:
+        held = f"{summaries[-1].path} holds {summaries[-1].frames} frames" if summaries else ""
         raise JackrecError(
-            f"{server_label(args.server)} shut down ({session.server_gone}); "
-            f"{summary.path} holds {summary.frames} frames"
+            f"{server_label(args.server)} shut down ({session.server_gone})"
+            + (f"; {held}" if held else "")
         )
+    for summary in summaries:
+        check_summary(summary)
+    return 0
+
+
+def record_one(
+    session: Session,
+    takes: RunTakes,
+    duration: float | None,
+    next_signal: Callable[[float], signal.Signals | None],
+    tick: Callable[[], None],
+    end: list[int],
+) -> None:
+    """Record now, until a stop signal, `duration`, or the server's end.
+
+    A rotation cuts the recording into takes; `end` gets the stream frame
+    `duration` ends it at, once the first take has begun.
+    """
+    first = takes.create()
+    length = None if duration is None else round(duration * session.sample_rate)
+    session.record(first, duration_frames=length)
+    while not (next_signal(STATUS_INTERVAL) or run_over(takes) or session.shutdown.is_set()):
+        if length is not None and first.start and not end:
+            end.append(first.start["stream_frame"] + length)
+        tick()
+
+
+def run_over(takes: RunTakes) -> bool:
+    """A take of the run ended other than by rotation (stopped, failed, --duration)."""
+    return any(take.ended_by not in (None, events.ROTATED) for take in takes.made())
+
+
+def check_summary(summary: Summary) -> None:
+    """Raise the error a take ended with (one line naming the file), if any."""
     if summary.error and summary.ended_by == "write error":
         raise JackrecError(
             f"writing {summary.path} failed: {summary.error}; it holds {summary.frames} frames"
         )
     if summary.error:  # it names the file (the take's, or its sidecar)
         raise JackrecError(summary.error)
-    return 0
-
-
-def record_following(
-    args: argparse.Namespace,
-    options: SessionOptions,
-    config: Config,
-    file_format: Callable[[int, int], FileFormat],
-) -> int:
-    """``record --transport`` / ``--freewheel``: a numbered take per roll, until stopped.
-
-    It runs until a stop signal, the end of `--duration` (exact: a take
-    still running ends there) or the server going away; a take running
-    then is finalized.  The summary has one entry per take.
-    """
-    duration = args.duration
-    check_take_names(take_path(args.file, 1))
-    next_path = numbered_paths(args.file)
-    takes: list[Take] = []
-    session = Session(options)
-
-    def make_take() -> Take:  # in the writer thread
-        take = session.new_take(next_path(), file_format(session.channels, session.sample_rate))
-        takes.append(take)
-        return take
-
-    with signals.taken() as stop_requested:
-        session.open()
-        hooks = HookRunner(lambda: config, session.announce)
-        session.on_event = hooks.offer
-        hooks.start()
-        try:
-            if stop_requested(0):
-                raise JackrecError("interrupted before recording began", exit_code=130)
-            until = None if duration is None else round(duration * session.sample_rate)
-            session.follow(
-                followed_state(args.transport, args.freewheel), make_take, duration_frames=until
-            )
-            status = StatusLine(enabled=not (args.quiet or args.json))
-            while not (stop_requested(STATUS_INTERVAL) or session.shutdown.is_set()):
-                writer = session.writer_status
-                if until is not None and writer.position >= until and writer.take is None:
-                    break
-                peaks = [dbfs(float(p)) for p in session.meters.poll().peaks]
-                status.show(session.status(), peaks)
-            status.clear()
-        finally:
-            stats = session.close()
-            hooks.close()
-    summaries = [Summary.of(take, session, stats) for take in takes if take.ended_by]
-    if args.json:
-        print(json.dumps([summary.to_dict() for summary in summaries], indent=2))
-    elif not args.quiet:
-        print("\n\n".join(map(summary_text, summaries)) or "no take: nothing to follow came")
-    if session.server_gone is not None:
-        raise JackrecError(
-            f"{server_label(args.server)} shut down ({session.server_gone}); "
-            f"{len(summaries)} take(s) recorded"
-        )
-    errors = [summary.error for summary in summaries if summary.error]
-    if errors:
-        raise JackrecError(errors[0])
-    return 0
 
 
 def load_config(args: argparse.Namespace) -> Config:
@@ -518,7 +633,7 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def take_options(args: argparse.Namespace, config: Config) -> None:
-    """The command line's quality, dither and hooks over the settings'; checked.
+    """The command line's quality, dither, hooks and rotation over the settings'; checked.
 
     Raises
     ------
@@ -535,6 +650,9 @@ def take_options(args: argparse.Namespace, config: Config) -> None:
             setattr(config, hook, command)
     if args.hook_timeout is not None:
         config.hook_timeout = args.hook_timeout
+    for key in ("rotate", "rotate_size", "rotate_at_clock"):
+        if getattr(args, key) is not None:
+            setattr(config, key, getattr(args, key))
     config.check("command line")
     check_hooks(config)
 
@@ -722,6 +840,7 @@ def tui_command(args: argparse.Namespace) -> int:
     config.format = args.format or config.format
     config.bits = args.bits or config.bits
     config.preroll = args.preroll if args.preroll is not None else config.preroll
+    config.template = args.name_template or config.template
     take_options(args, config)
     options = session_options(args, config, preroll=config.preroll)
     # Settings that cannot record are refused now, not at the first take.

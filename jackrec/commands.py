@@ -28,9 +28,15 @@ class Command:
 
 @dataclass(frozen=True)
 class Record(Command):
-    """Begin `take` (reaching back into the pre-roll, if one is armed)."""
+    """Begin `take` (reaching back into the pre-roll, if one is armed).
+
+    `started_by` (``command``, ``signal``, ``trigger``) goes into its
+    sidecar; a take begun by `trigger` ends by its hold, if it has one.
+    """
 
     take: Take
+    started_by: str = "command"
+    trigger: Trigger | None = None
 
 
 @dataclass(frozen=True)
@@ -83,11 +89,19 @@ class Trigger:
         Capture channels listened to.
     make_take
         Creates the take when the trigger fires (in the writer thread).
+    hold_frames
+        End the take it begins once this many frames in a row stayed below
+        `release` on every channel listened to (None: it never ends by
+        itself), then listen again.
+    release
+        Linear amplitude a sample must reach to count as not quiet.
     """
 
     level: float
     channels: tuple[int, ...]
     make_take: Callable[[], Take]
+    hold_frames: int | None = None
+    release: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -96,11 +110,17 @@ class Arm(Command):
 
     While idle the writer keeps `preroll_frames` of the newest stream, and
     listens for `trigger` (if any), which fires once and is disarmed by any
-    take that begins.
+    take that begins.  It listens again after a take that its hold ended,
+    and, with `rearm`, after every take.  With `take_frames`, every take
+    that begins while armed ends that many frames long (pre-roll
+    included); with `takes`, the writer disarms once that many have begun.
     """
 
     preroll_frames: int
     trigger: Trigger | None = None
+    rearm: bool = False
+    take_frames: int | None = None
+    takes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -117,12 +137,13 @@ class Follow(Command):
     the transport rolls; ``FREEWHEEL``: JACK freewheels), and ends at the
     first frame of the cycle in which one goes off.  It stays armed for the
     next, until `Unfollow`, and begins none at or after stream frame
-    `until` (if given).
+    `until`, nor more than `takes` (if given).
     """
 
     state: int
     make_take: Callable[[], Take]
     until: int | None = None
+    takes: int | None = None
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,27 @@ Example::
     buffer = 10.0
     preroll = 5.0
     trigger = -30.0
+    trigger_hold = 2.0
+    trigger_release = -40.0
     align = true
     transport = true
     quality = 0.6
     dither = true
     on_close = ["/usr/local/bin/archive-take"]
     hook_timeout = 60.0
+    rotate = "1h"
+    rotate_at_clock = true
+    rotate_size = "2G"
 
+``template`` names takes: ``{n}`` (the take number, e.g. ``{n:03}``),
+``{date}``, ``{time}``, ``{client}`` (the JACK client name) and strftime's
+``%`` fields (``%Y-%m-%d``), at the take's creation.
 ``trigger`` (dBFS, absent: off) is the level at which the console, once
-armed with ``a``, begins a take by itself; ``jackrec record`` does not use it.
+armed with ``a``, ``jackrec serve`` armed, or ``jackrec record --trigger``
+begins a take by itself.  ``trigger_hold`` (seconds, absent: never) ends a
+take the trigger began once that long passed with no sample at
+``trigger_release`` (dBFS, default 6 dB below ``trigger``), and arms the
+trigger again.
 ``align`` (``--align``) lines up channels of different capture latencies
 (`jackrec.align`).
 ``transport`` and ``freewheel`` (``record --transport``, ``--freewheel``)
@@ -40,6 +52,8 @@ a take; ``bits`` does not apply to the lossy formats.  ``on_start``,
 ``on_close`` and ``on_rotate`` are commands (argument lists, run without a
 shell) that `jackrec.hooks` runs for each take, each for at most
 ``hook_timeout`` seconds.
+``rotate`` (a duration), ``rotate_size`` (a size) and ``rotate_at_clock``
+cut long recordings into takes (`jackrec.rotation`), in every face.
 A ``[service]`` table holds ``jackrec serve``'s own settings
 (`jackrec.service_config`).
 """
@@ -48,6 +62,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -57,13 +72,19 @@ from typing import Any
 import tomli_w
 
 from jackrec.errors import UsageError
+from jackrec.rotation import MIN_ROTATE_BYTES, MIN_ROTATE_SECONDS, Rotation
 from jackrec.service_config import ServiceConfig
 from jackrec.takefile import EXTENSIONS, FORMATS
+from jackrec.units import parse_duration, parse_size
 
 BITS = ("16", "24", "32", "float")
 #: The settings that are hooks (`jackrec.hooks`), one for each moment of a take.
 HOOKS = ("on_start", "on_close", "on_rotate")
 MAX_HOOK_TIMEOUT = 86400.0
+MAX_HOLD = 3600.0
+#: How far below the trigger the release level lies unless set: hysteresis,
+#: so a sound hovering at the trigger level does not end takes.
+DEFAULT_HYSTERESIS_DB = 6.0
 
 
 @dataclass
@@ -79,6 +100,8 @@ class Config:
     buffer: float = 10.0
     preroll: float = 5.0
     trigger: float | None = None  # dBFS; None: no level trigger
+    trigger_hold: float | None = None  # seconds below release that end a take; None: never
+    trigger_release: float | None = None  # dBFS; None: 6 dB below the trigger
     align: bool = False  # delay channels so that their capture latencies line up
     transport: bool = False  # a take per roll of JACK's transport
     freewheel: bool = False  # a take per freewheel run (with transport: while both)
@@ -88,6 +111,9 @@ class Config:
     on_close: list[str] | None = None
     on_rotate: list[str] | None = None
     hook_timeout: float = 60.0
+    rotate: float | None = None  # seconds per take; None: takes end when told
+    rotate_at_clock: bool = False  # cut on wall-clock multiples of `rotate`
+    rotate_size: int | None = None  # most sample bytes a take holds; None: no limit
     service: ServiceConfig = field(default_factory=ServiceConfig)  # the [service] table
 
     def check(self, where: str) -> None:
@@ -105,6 +131,7 @@ class Config:
             problems.append("preroll must be 0 to 600 seconds")
         if self.trigger is not None and not -120 <= self.trigger <= 0:
             problems.append("trigger must be -120 to 0 dBFS")
+        problems += self._hold_problems()
         if self.quality is not None and not 0 <= self.quality <= 1:
             problems.append("quality must be 0 to 1")
         for hook in HOOKS:
@@ -112,6 +139,12 @@ class Config:
                 problems.append(f"{hook} must name a command (or be left out)")
         if not 0 < self.hook_timeout <= MAX_HOOK_TIMEOUT:
             problems.append(f"hook_timeout must be above 0 and at most {MAX_HOOK_TIMEOUT:g} s")
+        if self.rotate is not None and self.rotate < MIN_ROTATE_SECONDS:
+            problems.append(f"rotate must be at least {MIN_ROTATE_SECONDS:g} second")
+        if self.rotate_size is not None and self.rotate_size < MIN_ROTATE_BYTES:
+            problems.append(f"rotate_size must be at least {MIN_ROTATE_BYTES // 1024} KiB")
+        if self.rotate_at_clock and self.rotate is None:
+            problems.append("rotate_at_clock needs rotate (the period to cut on)")
         try:
             self.take_name(1, dt.datetime(2000, 1, 1))
         except (KeyError, ValueError, IndexError) as error:
@@ -119,18 +152,57 @@ class Config:
         if problems:
             raise UsageError(f"{where}: {problems[0]}")
 
+    def _hold_problems(self) -> list[str]:
+        problems = []
+        if self.trigger_hold is not None and not 0 < self.trigger_hold <= MAX_HOLD:
+            problems.append(f"trigger_hold must be above 0 and at most {MAX_HOLD:g} seconds")
+        release = self.trigger_release
+        if release is not None and not -130 <= release <= 0:
+            problems.append("trigger_release must be -130 to 0 dBFS")
+        if release is not None and self.trigger is not None and release > self.trigger:
+            problems.append("trigger_release must not be above trigger")
+        return problems
+
+    @property
+    def release_dbfs(self) -> float | None:
+        """The release level in effect (None: no trigger)."""
+        if self.trigger is None:
+            return None
+        if self.trigger_release is not None:
+            return self.trigger_release
+        return self.trigger - DEFAULT_HYSTERESIS_DB
+
     @property
     def recordings(self) -> Path:
         return Path(self.directory).expanduser()
 
-    def take_name(self, number: int, when: dt.datetime) -> str:
-        """The file name of take `number` (template fields: date, time, n)."""
-        stem = self.template.format(
-            n=number, date=when.strftime("%Y%m%d"), time=when.strftime("%H%M%S")
-        )
-        if "/" in stem or not stem.strip():
-            raise ValueError("a take name must be a plain file name")
-        return f"{stem}.{EXTENSIONS[self.format]}"
+    def take_name(self, number: int, when: dt.datetime, client: str = "jackrec") -> str:
+        """The file name of take `number` (see the module docstring for the fields)."""
+        return f"{expand_template(self.template, number, when, client)}.{EXTENSIONS[self.format]}"
+
+    def rotation(self) -> Rotation | None:
+        """How takes are cut (None: they end only when told)."""
+        if self.rotate is None and self.rotate_size is None:
+            return None
+        return Rotation(self.rotate, self.rotate_at_clock, self.rotate_size)
+
+
+def expand_template(template: str, number: int, when: dt.datetime, client: str) -> str:
+    """A take's name from `template`: strftime's fields, then ``{n}``,
+    ``{date}``, ``{time}`` and ``{client}``.
+
+    Raises
+    ------
+    ValueError, KeyError, IndexError
+        When the template names an unknown field, or the name it gives is
+        not a plain file name.
+    """
+    name = when.strftime(template).format(
+        n=number, date=when.strftime("%Y%m%d"), time=when.strftime("%H%M%S"), client=client
+    )
+    if "/" in name or "\0" in name or not name.strip() or name.startswith("."):
+        raise ValueError("a take name must be a plain file name, not hidden")
+    return name
 
 
 def default_path() -> Path:
@@ -192,10 +264,15 @@ def from_dict(data: dict[str, Any], where: str) -> Config:
 TYPES: dict[str, type | tuple[type, ...]] = {
     "directory": str, "template": str, "format": str, "bits": (str, int),
     "channels": int, "ports": list, "buffer": (int, float), "preroll": (int, float),
-    "trigger": (int, float), "align": bool, "transport": bool, "freewheel": bool,
-    "quality": (int, float), "dither": bool,
+    "trigger": (int, float), "trigger_hold": (int, float), "trigger_release": (int, float),
+    "align": bool, "transport": bool, "freewheel": bool, "quality": (int, float),
+    "dither": bool,
     "on_start": list, "on_close": list, "on_rotate": list, "hook_timeout": (int, float),
+    "rotate": (str, int, float), "rotate_at_clock": bool, "rotate_size": (str, int, float),
 }  # fmt: skip
+#: Settings written as a duration ('15m') or a size ('2G'), or a plain number.
+MEASURED = {"rotate": (parse_duration, "a duration such as '1h' or '15m'"),
+            "rotate_size": (parse_size, "a size such as '2G' or '650M'")}  # fmt: skip
 
 
 def _typed(key: str, value: object, where: str) -> Any:
@@ -205,6 +282,19 @@ def _typed(key: str, value: object, where: str) -> Any:
         raise UsageError(f"{where}: '{key}' must be a list of strings")
     if key == "bits":
         return str(value)
+    if key in MEASURED:
+        parse, allowed = MEASURED[key]
+        if isinstance(value, str):
+            try:
+                amount = float(parse(value))
+            except ValueError:
+                amount = math.nan
+        else:
+            assert isinstance(value, int | float)  # TYPES
+            amount = float(value)
+        if not 0 < amount < math.inf:
+            raise UsageError(f"{where}: '{key}' must be {allowed}")
+        return round(amount) if key == "rotate_size" else amount
     if isinstance(value, int | float) and not isinstance(value, bool) and key != "channels":
         return float(value)
     return value

@@ -28,6 +28,7 @@ from jackrec.errors import JackrecError
 from jackrec.events import Event
 from jackrec.follow import describe, followed_state
 from jackrec.naming import TakeNamer
+from jackrec.rotation import Rotator
 from jackrec.session import Session, SessionStatus
 from jackrec.takefile import BYTES_PER_SAMPLE, sample_subtype
 
@@ -77,12 +78,15 @@ class Arming:
 
     preroll_seconds: float
     trigger_dbfs: float | None
+    hold_seconds: float | None = None  # a triggered take ends after this long below release
     following: str = ""
 
     def describe(self) -> str:
         parts = [f"a take per {self.following}"] if self.following else []
         if self.trigger_dbfs is not None:
             parts.append(f"a take begins at {self.trigger_dbfs:g} dBFS")
+            if self.hold_seconds is not None:
+                parts.append(f"ends {self.hold_seconds:g} s after the sound")
         if self.preroll_seconds > 0:
             parts.append(f"takes start {self.preroll_seconds:g} s early")
         return "; ".join(parts)
@@ -145,6 +149,9 @@ class Recorder(Protocol):
     def disarm(self) -> None:
         """Keep no pre-roll, listen for no trigger."""
 
+    def step(self) -> None:
+        """Do what is due by now (a rotation): the console calls it ten times a second."""
+
     @property
     def ends_with_console(self) -> bool:
         """Whether quitting the console ends the take (a service records on)."""
@@ -169,6 +176,7 @@ class LocalRecorder:
     def __init__(self, session: Session, config: Config) -> None:
         self.session = session
         self.namer = TakeNamer(session, config)
+        self._rotator = Rotator(config.rotation(), lambda when: self.namer.create(when=when))
         self._armings = 0  # arming changes the channel list too
         self.ends_with_console = True
 
@@ -235,11 +243,18 @@ class LocalRecorder:
             raise JackrecError(
                 "nothing to arm: set a pre-roll, a trigger or following in settings (s)"
             )
-        self.session.arm(preroll, config.trigger, self.namer.create)
+        self.session.arm(
+            preroll, config.trigger, self.namer.create,
+            hold_seconds=config.trigger_hold, release_dbfs=config.release_dbfs,
+        )  # fmt: skip
         if following:
             self.session.follow(following, self.namer.create)
-        return Arming(preroll, config.trigger, describe(following))
+        return Arming(preroll, config.trigger, config.trigger_hold, describe(following))
 
     def disarm(self) -> None:
         self.session.disarm()
         self.session.unfollow()
+
+    def step(self) -> None:
+        self._rotator.rotation = self.namer.config.rotation()  # the settings may have changed
+        self._rotator.step(self.session)

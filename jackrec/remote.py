@@ -161,15 +161,19 @@ class RemoteRecorder:
 
     def arm(self) -> Arming:
         answer = self._request(Request("arm"))
-        trigger = answer.get("trigger_dbfs")
+        trigger, hold = answer.get("trigger_dbfs"), answer.get("hold_seconds")
         return Arming(
             float(answer.get("preroll_seconds", 0.0)),
             float(trigger) if isinstance(trigger, int | float) else None,
+            float(hold) if isinstance(hold, int | float) else None,
             str(answer.get("following", "")),
         )
 
     def disarm(self) -> None:
         self._request(Request("disarm"))
+
+    def step(self) -> None:
+        """Nothing: the service rotates its takes itself."""
 
     # ---- the connections ----
 

@@ -58,9 +58,10 @@ from jackrec.levels import MeterAccount, SharedMeters
 from jackrec.naming import TakeNamer
 from jackrec.osc import OscServer
 from jackrec.recorder import channels_of
-from jackrec.rotation import Cut, Rotation
+from jackrec.rotation import Rotator
 from jackrec.service_config import ServiceConfig
 from jackrec.session import Session, SessionOptions
+from jackrec.take import Take
 from jackrec.takefile import BYTES_PER_SAMPLE
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,6 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.1
 #: Waits between attempts to reach the JACK server (the last one repeats).
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
-#: A planned rotation is handed to the writer this long before its frame.
-ROTATE_LEAD_SECONDS = 2.0
 #: Room for this much audio above `min_free` before a take may begin.
 RESUME_SECONDS = 5.0
 STATUS_SECONDS = 2.0
@@ -202,7 +201,7 @@ class Service:
         self._starting: Path | None = None  # a take asked for, not yet begun
         self._starting_until = 0.0  # ... which it must by then, or is forgotten
         self._next_begin = 0.0  # after a take could not be created: not before
-        self._cut: Cut | None = None  # where the recording take ends
+        self._rotator = Rotator(config.rotation(), self._new_take)
         self._disk_low = False
         self._ready = False
         self._last_status = 0.0
@@ -282,7 +281,8 @@ class Service:
                 log.info("connected %s to %s", source, port)
         self._keep_disk_free(session)
         self._record_as_asked(session)
-        self._rotate(session)
+        if self._rotator.step(session) is not None:
+            self._starting = None
         self._retain()
         self._tell_supervisor(session)
 
@@ -348,7 +348,7 @@ class Service:
         self._meters.attach(None)  # nobody may read a capture being closed
         session.close(ended_by)
         self._pass_on_events(session)
-        self._starting, self._cut, self._ready = None, None, False
+        self._starting, self._ready = None, False
 
     # ---- takes ----
 
@@ -395,38 +395,18 @@ class Service:
         self._starting, self._starting_until = take.path, time.monotonic() + STARTING_SECONDS
         return take.path
 
+    def _new_take(self, when: float) -> Take:
+        assert self.namer is not None
+        return self.namer.create(when=when)
+
     def _arm(self, session: Session) -> None:
         """Arm what the settings ask for: the pre-roll, and the trigger if one is set."""
         assert self.namer is not None
-        session.arm(self.config.preroll, self.config.trigger, self.namer.create)
-
-    def _rotate(self, session: Session) -> None:
-        """Plan the cut of the take recording now, and hand it over in time."""
-        rotation = self._rotation()
-        take = session.take
-        if rotation is None or take is None or session.state != "recording":
-            self._cut = None
-            return
-        rate = session.sample_rate
-        if self._cut is None:
-            start_unix = take.start.get("unix_time", time.time())
-            self._cut = rotation.first_cut(take.start["stream_frame"], start_unix, rate)
-        now_frame, now_unix = session.now(), time.time()
-        if self._cut.seconds_from(now_frame, now_unix, rate) > ROTATE_LEAD_SECONDS:
-            return
-        assert self.namer is not None
-        frame = self._cut.frame_at(now_frame, now_unix, rate)
-        try:
-            session.rotate(self.namer.create(), at=frame)
-        except JackrecError as error:
-            self._announce(events.RecorderError(f"cannot rotate: {error}"))
-            return
-        self._cut = rotation.next_cut(dataclasses.replace(self._cut, frame=frame), rate)
-        self._starting = None
-
-    def _rotation(self) -> Rotation | None:
-        period = self.settings.rotate
-        return None if period is None else Rotation(period, self.settings.rotate_at_clock)
+        c = self.config
+        session.arm(
+            c.preroll, c.trigger, self.namer.create,
+            hold_seconds=c.trigger_hold, release_dbfs=c.release_dbfs,
+        )  # fmt: skip
 
     # ---- the disk ----
 
@@ -504,6 +484,7 @@ class Service:
             if getattr(config.service, key) != getattr(self.settings, key)
         ]
         self.config = config
+        self._rotator.rotation = config.rotation()
         if self.namer is not None:
             self.namer.config = config
         path = self.config_path or config_module.default_path()
@@ -579,7 +560,11 @@ class Service:
                     raise JackrecError("nothing to arm: set preroll or trigger in the settings")
                 self._arm(session)
                 preroll = min(self.config.preroll, session.options.preroll_seconds)
-                return reply(preroll_seconds=preroll, trigger_dbfs=self.config.trigger)
+                return reply(
+                    preroll_seconds=preroll,
+                    trigger_dbfs=self.config.trigger,
+                    hold_seconds=self.config.trigger_hold,
+                )
             case "disarm":
                 session.disarm()
                 return reply()
@@ -637,7 +622,7 @@ class Service:
             "dsp_load": round(status.dsp_load, 1),
             "period": status.period,
             "start": self.settings.start,
-            "rotate": self.settings.rotate,
+            "rotate": self.config.rotate,
         }
 
     # ---- telling ----

@@ -6,8 +6,6 @@ Example::
     server = "default"          # JACK server name (default: $JACK_DEFAULT_SERVER)
     name = "jackrec"            # JACK client name
     start = "now"               # now | command | armed
-    rotate = "1h"               # cut takes this long (sample-exact), or absent
-    rotate_at_clock = true      # ... on the hour (on multiples of `rotate`)
     socket = "/run/jackrec/studio.sock"   # control socket (default: see below)
     socket_group = "audio"      # also let this group control the service
     osc_port = 7777             # OSC on 127.0.0.1 (absent: off)
@@ -15,9 +13,9 @@ Example::
     retain = { age = "30d", size = "500G" }   # or retain = "30d" / "500G"
 
 The recording itself (directory, template, format, bits, channels, ports,
-buffer, pre-roll, trigger) comes from the file's other keys, as for the
-console.  An unknown key or a bad value is an error naming the file and
-``service.<key>``.
+buffer, pre-roll, trigger, rotation) comes from the file's other keys, as
+for the console and ``jackrec record``.  An unknown key or a bad value is
+an error naming the file and ``service.<key>``.
 """
 
 from __future__ import annotations
@@ -31,8 +29,6 @@ from jackrec.units import parse_duration, parse_size
 
 StartMode = Literal["now", "command", "armed"]
 START_MODES: tuple[str, ...] = get_args(StartMode)
-#: Below this the rotation period is a mistake, not a choice.
-MIN_ROTATE_SECONDS = 1.0
 DEFAULT_MIN_FREE = 2**30
 
 
@@ -48,10 +44,6 @@ class ServiceConfig:
         ``now``: record from start-up; ``command``: wait for a control
         command; ``armed``: arm the pre-roll and/or trigger, again after
         every take.
-    rotate
-        Seconds per take (None: takes end only when told).
-    rotate_at_clock
-        Cut on wall-clock multiples of `rotate` (on the hour, for ``1h``).
     socket, socket_group
         Control socket path (None: the default) and the group that may use
         it besides the service's user.
@@ -67,8 +59,6 @@ class ServiceConfig:
     server: str | None = None
     name: str = "jackrec"
     start: StartMode = "now"
-    rotate: float | None = None
-    rotate_at_clock: bool = False
     socket: str | None = None
     socket_group: str | None = None
     osc_port: int | None = None
@@ -110,19 +100,10 @@ def _value(key: str, value: object, where: str) -> Any:
         if value not in START_MODES:
             raise _problem(where, key, f"one of {', '.join(START_MODES)}")
         return value
-    if key == "rotate_at_clock":
-        if not isinstance(value, bool):
-            raise _problem(where, key, "true or false")
-        return value
     if key == "osc_port":
         if isinstance(value, bool) or not isinstance(value, int) or not 1024 <= value <= 65535:
             raise _problem(where, key, "a port number from 1024 to 65535")
         return value
-    if key == "rotate":
-        seconds = _measured(parse_duration, value, where, key, "a duration such as '1h' or '15m'")
-        if seconds < MIN_ROTATE_SECONDS:
-            raise _problem(where, key, f"at least {MIN_ROTATE_SECONDS:g} second")
-        return seconds
     assert key == "min_free"
     return round(_measured(parse_size, value, where, key, "a size such as '2G'"))
 

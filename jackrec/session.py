@@ -35,6 +35,7 @@ import jack
 
 from jackrec import commands, events
 from jackrec.align import align_delays
+from jackrec.config import DEFAULT_HYSTERESIS_DB
 from jackrec.core.capture import Capture, CaptureStats
 from jackrec.core.latency import capture_latency
 from jackrec.errors import JackrecError, UsageError
@@ -460,13 +461,16 @@ class Session:
             raise JackrecError("no channel is armed")
         return channels
 
-    def record(self, take: Take, *, duration_frames: int | None = None) -> None:
+    def record(
+        self, take: Take, *, duration_frames: int | None = None, started_by: str = "command"
+    ) -> None:
         """Begin `take` now (reaching back into the pre-roll, if armed).
 
-        With `duration_frames`, it ends that many stream frames later.
+        With `duration_frames`, it ends that many stream frames later;
+        `started_by` goes into its sidecar.
         """
         at = self.now()
-        self._submit(commands.Record(at, take))
+        self._submit(commands.Record(at, take, started_by))
         if duration_frames is not None:
             self._submit(commands.Stop(at + duration_frames, reason="duration"))
 
@@ -495,13 +499,24 @@ class Session:
         preroll_seconds: float,
         trigger_dbfs: float | None = None,
         make_take: Callable[[], Take] | None = None,
+        *,
+        hold_seconds: float | None = None,
+        release_dbfs: float | None = None,
+        rearm: bool = False,
+        take_seconds: float | None = None,
+        takes: int | None = None,
     ) -> None:
         """Keep a pre-roll and, with a level, listen for a trigger.
 
         Keeps the last `preroll_seconds` (at most the session's pre-roll);
         with `trigger_dbfs`, a take (from `make_take`) begins at the first
         frame where an armed channel reaches that level, less the pre-roll,
-        and the trigger disarms itself.
+        and the trigger disarms itself.  With `hold_seconds`, that take
+        ends once that long passed with no sample at `release_dbfs`
+        (default: 6 dB below the trigger), and the trigger listens again;
+        with `rearm`, it listens again after every take.  With
+        `take_seconds`, every take begun while armed is that long, pre-roll
+        included; with `takes`, the session disarms once that many began.
 
         Raises
         ------
@@ -512,10 +527,17 @@ class Session:
         trigger = None
         if trigger_dbfs is not None:
             assert make_take is not None, "a trigger needs a way to make its take"
-            level = 10 ** (trigger_dbfs / 20)
-            trigger = commands.Trigger(level, self._armed_channels(), make_take)
-        preroll = round(seconds * self.client.samplerate)
-        self._submit(commands.Arm(self.now(), preroll, trigger))
+            release = trigger_dbfs - DEFAULT_HYSTERESIS_DB if release_dbfs is None else release_dbfs
+            hold = None if hold_seconds is None else round(hold_seconds * self.client.samplerate)
+            trigger = commands.Trigger(
+                10 ** (trigger_dbfs / 20), self._armed_channels(), make_take,
+                hold_frames=hold, release=10 ** (release / 20),
+            )  # fmt: skip
+        rate = self.client.samplerate
+        take_frames = None if take_seconds is None else round(take_seconds * rate)
+        self._submit(
+            commands.Arm(self.now(), round(seconds * rate), trigger, rearm, take_frames, takes)
+        )
 
     def follow(
         self,
@@ -523,7 +545,8 @@ class Session:
         make_take: Callable[[], Take],
         *,
         duration_frames: int | None = None,
-    ) -> None:
+        takes: int | None = None,
+    ) -> int | None:
         """Record a take (from `make_take`) each time JACK's `state` comes on.
 
         `state` holds `jackrec.core.capture.ROLLING` (the transport rolls)
@@ -532,14 +555,16 @@ class Session:
         in which they are, and ends at the first frame of the cycle in which
         one is no longer; a roll already under way begins a take at once.
         With `duration_frames`, following ends that many stream frames
-        later, and a take still running ends there.
+        later, and a take still running ends there (returns that frame);
+        with `takes`, it begins no more than that many.
         """
         self.capture.watch(state)
         at = self.now()
         until = None if duration_frames is None else at + duration_frames
-        self._submit(commands.Follow(at, state, make_take, until))
+        self._submit(commands.Follow(at, state, make_take, until, takes))
         if until is not None:
             self._submit(commands.Stop(until, reason="duration"))
+        return until
 
     def unfollow(self) -> None:
         """Begin no more takes on JACK's transport or freewheel."""
@@ -563,6 +588,18 @@ class Session:
     def now(self) -> int:
         """The stream frame the callback is at (0 before capturing starts)."""
         return self.capture.stats().stream_frames if self._capturing else 0
+
+    def clock(self) -> tuple[int, float]:
+        """A stream frame and its Unix time, both now, as JACK's clock estimates
+        them between cycles (the mapping the takes' start times use)."""
+        stats = self.capture.stats() if self._capturing else None
+        if stats is None or not stats.started:
+            return self.now(), time.time()
+        now, frame_now = time.time(), self.client.frame_time
+        # counted from the newest stream frame, so frame times that wrapped
+        # (every 24.9 h at 48 kHz) are never compared across the wrap
+        newest = (stats.first_jack_frame + stats.stream_frames) % FRAME_TIME_WRAP
+        return stats.stream_frames + frames_between(newest, frame_now), now
 
     def _submit(self, command: commands.Command) -> None:
         """Hand `command` to the writer; capturing starts with the first one."""

@@ -9,6 +9,11 @@ inherits the block, and none is ever interrupted.  Commands that record take
 them synchronously (`taken`); the others hand them back to the main thread
 (`release`), where Ctrl-C is a KeyboardInterrupt as usual.
 
+The cue signals, SIGUSR1 and SIGUSR2, which start and end the takes of an
+armed ``jackrec record``, are held the same way and for the same reason;
+only that command takes them (``taken(cues=True)``), the other recording
+commands leave them pending, so a stray one neither kills nor stops them.
+
 Only the standard library here: the entry point imports this before
 anything heavy.
 """
@@ -20,36 +25,45 @@ import signal
 from collections.abc import Callable, Iterator
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+#: Start a take (SIGUSR1) and end it (SIGUSR2), in an armed ``jackrec record``.
+CUE_SIGNALS = {signal.SIGUSR1, signal.SIGUSR2}
+HELD_SIGNALS = STOP_SIGNALS | CUE_SIGNALS
 
 
 def hold() -> None:
-    """Block the stop signals in this thread and every thread it starts."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    """Block the stop and cue signals in this thread and every thread it starts."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
 
 
 def release() -> None:
     """Unblock them in this thread: delivered here, as usual, from now on."""
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+
+
+def stop_pending() -> bool:
+    """Whether a stop signal is pending (taken if so); cue signals are left pending."""
+    return signal.sigtimedwait(STOP_SIGNALS, 0) is not None
 
 
 @contextlib.contextmanager
-def taken() -> Iterator[Callable[[float], signal.Signals | None]]:
-    """Hold the stop signals; yield ``next_signal(timeout)``.
+def taken(*, cues: bool = False) -> Iterator[Callable[[float], signal.Signals | None]]:
+    """Hold the stop signals (and, with `cues`, the cue signals); yield ``next_signal(timeout)``.
 
-    ``next_signal`` waits up to `timeout` seconds (0: just looks) for a stop
-    signal and returns it, or None.  Signals still pending at the end (a
+    ``next_signal`` waits up to `timeout` seconds (0: just looks) for such
+    a signal and returns it, or None.  Signals still pending at the end (a
     second Ctrl-C while a take is finalized) are taken, not delivered, and
     the previous mask comes back.
     """
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    wanted = HELD_SIGNALS if cues else STOP_SIGNALS
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
 
     def next_signal(timeout: float) -> signal.Signals | None:
-        info = signal.sigtimedwait(STOP_SIGNALS, timeout)
+        info = signal.sigtimedwait(wanted, timeout)
         return None if info is None else signal.Signals(info.si_signo)
 
     try:
         yield next_signal
     finally:
-        while signal.sigtimedwait(STOP_SIGNALS, 0) is not None:
+        while signal.sigtimedwait(wanted, 0) is not None:
             pass
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)

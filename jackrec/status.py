@@ -25,14 +25,19 @@ def format_clock(seconds: float, decimals: int = 1) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:0{3 + decimals}.{decimals}f}"
 
 
+#: How the status line names the state (an armed ``record`` waits between takes).
+STATE_LABELS = {"recording": "REC", "paused": "PAUSE", "armed": "ARMED", "stopped": "IDLE"}
+
+
 def status_text(status: SessionStatus, peaks_dbfs: list[float], width: int) -> str:
     """One line: time, ring fill, xruns, lost frames, then levels.
 
     Levels of every channel when they fit, else of the loudest ones.
     """
     seconds = status.take_frames / status.sample_rate
+    state = STATE_LABELS.get(status.state, status.state.upper())
     head = (
-        f"REC {format_clock(seconds)}  ring {status.ring_fill:5.1%}  "
+        f"{state} {format_clock(seconds)}  ring {status.ring_fill:5.1%}  "
         f"xruns {status.xruns}  lost {status.frames_lost}  |"
     )
     levels = [

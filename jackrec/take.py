@@ -111,6 +111,8 @@ class Take:
         self.pauses: list[dict[str, int]] = []
         self.xruns: list[dict[str, Any]] = []
         self.start: dict[str, Any] = {}
+        self.cause: dict[str, Any] = {}  # what began the take (`note_cause`)
+        self.trigger: dict[str, Any] = {}  # the level trigger that began it, if one did
         self.bext: bwf.BroadcastInfo | None = None
         self.ended_by: str | None = None
         self.error: str | None = None
@@ -162,6 +164,24 @@ class Take:
 
     # ---- called by the disk writer ----
 
+    def note_cause(
+        self, started_by: str, cue_frame: int, preroll_frames: int, trigger: dict[str, Any]
+    ) -> None:
+        """Say what begins the take (before `begin`).
+
+        `started_by` is ``command``, ``signal``, ``trigger``, ``rotation``,
+        ``transport`` or ``freewheel``; `cue_frame`
+        the stream frame it was given at (the loud frame, for a trigger),
+        `preroll_frames` after the take's first frame; `trigger` the
+        trigger's settings (empty: none).
+        """
+        self.cause = {
+            "started_by": started_by,
+            "cue_stream_frame": cue_frame,
+            "preroll_frames": preroll_frames,
+        }
+        self.trigger = trigger
+
     def begin(self, stream_frame: int, jack_frame: int | None, unix_time: float | None) -> None:
         """Mark file frame 0 as stream frame `stream_frame`; bext; first sidecar.
 
@@ -173,7 +193,7 @@ class Take:
         JackrecError
             When libsndfile refuses the bext chunk.
         """
-        self.start = {"stream_frame": stream_frame, "jack_frame_time": jack_frame}
+        self.start = {"stream_frame": stream_frame, "jack_frame_time": jack_frame, **self.cause}
         if unix_time is not None:
             self.start["unix_time"] = unix_time
             self.start["utc"] = dt.datetime.fromtimestamp(unix_time, dt.UTC).isoformat(
@@ -356,6 +376,7 @@ class Take:
             **info.session,
             "aligned": delays is not None,
             "start": self.start,
+            **({"trigger": self.trigger} if self.trigger else {}),
             **({} if self.bext is None else {"bext": self.bext.to_json()}),
             "frames": self.frames,
             "frames_lost": self.frames_lost,

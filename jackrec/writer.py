@@ -8,7 +8,10 @@ are stamped with a *stream frame* and take effect exactly there, so cuts
 and new takes are frame-exact and nothing is written twice or left out.
 An armed level trigger is such a command too: the writer looks at every
 frame while idle, and the first one loud enough starts a take at itself
-(less the pre-roll).
+(less the pre-roll).  A take so begun, if the trigger has a hold, ends
+by itself: the writer looks at every frame it writes, and once the hold
+has passed with no sample at the release level, the take ends exactly
+there and the trigger listens again.
 
 Stream frames count every frame the process callback saw while capturing,
 including those it lost to a full ring: where the callback lost frames the
@@ -29,6 +32,7 @@ never signals it, and nothing here can make the JACK thread wait.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import queue
 import threading
@@ -36,7 +40,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +49,7 @@ from jackrec import commands, events
 from jackrec.align import Aligner
 from jackrec.core.capture import ROLLING, Capture, Gap
 from jackrec.errors import JackrecError
+from jackrec.levels import dbfs
 from jackrec.take import Take, TakeDeleted
 
 #: How often the writer looks at the ring when no command wakes it.  The
@@ -71,6 +76,9 @@ CATCH_UP_BYTES = 1 << 20
 #: While idle, the writer keeps at least this much of the newest stream in
 #: the ring, so a record command can start exactly where it was given.
 GUARD_SECONDS = 0.5
+
+#: Why a take ended when its trigger's hold ended it (its sidecar's ``ended_by``).
+TRIGGER_HOLD = "trigger hold"
 
 State = Literal["idle", "recording", "paused"]
 
@@ -161,6 +169,7 @@ class DiskWriter(threading.Thread):
         self._aligner = Aligner(capture.channels) if align else None
         self._follow: commands.Follow | None = None
         self._followed: Take | None = None  # the take the follow began
+        self._follow_left: int | None = None  # takes it may still begin (None: no limit)
         self._jack_state = 0  # the watched state, as of self.position
         # The writer's own state: only its thread changes it (by commands).
         self.state: State = "idle"
@@ -168,6 +177,13 @@ class DiskWriter(threading.Thread):
         self.position = 0  # stream frames walked past
         self.preroll_frames = 0
         self.trigger: commands.Trigger | None = None  # fires once
+        self._armed: commands.Trigger | None = None  # listened for again after a take
+        self._rearm = False  # ... after every take, not only those its hold ended
+        self._take_frames: int | None = None  # how long each armed take is
+        self._takes_left: int | None = None  # takes to begin before disarming
+        self._ends_at: int | None = None  # where the take's `_take_frames` end
+        self._hold: commands.Trigger | None = None  # the recording take's, if it has a hold
+        self._last_loud = 0  # the take's latest stream frame at the release level
         #: What other threads read: replaced whole after every step.
         self.status = WriterStatus()
 
@@ -218,7 +234,9 @@ class DiskWriter(threading.Thread):
         if isinstance(command, commands.AT_ONCE):
             self._apply(command)
         else:
-            self._pending.append(command)
+            # in frame order, first come first served at one frame: a cut
+            # planned ahead (rotation) may come after a later stop (--duration)
+            bisect.insort(self._pending, command, key=lambda pending: pending.at)
 
     def _publish(self) -> None:
         take = self.take
@@ -287,6 +305,8 @@ class DiskWriter(threading.Thread):
             available = self._until_next_command(available)
             if self.state == "idle":
                 available = min(available, max(0, ring.read_space - self._keep()))
+            elif self.state == "recording" and self._hold is not None:
+                available = self._hear(self._hold, views, available)
             if available <= 0:
                 break
             self._walk_views(views, available)
@@ -324,8 +344,48 @@ class DiskWriter(threading.Thread):
         except JackrecError as error:
             self._emit(events.RecorderError(f"trigger: {error}"))
             return
-        self._pending.insert(0, commands.Record(at, take))
+        self._pending.insert(0, commands.Record(at, take, "trigger", trigger))
         self._emit(events.TriggerFired(at))
+
+    def _hear(
+        self, trigger: commands.Trigger, views: list[npt.NDArray[np.float32]], frames: int
+    ) -> int:
+        """Look at the next `frames` for the release level; how many the take still gets.
+
+        Moves the take's last loud frame along up to the first silence of
+        the hold's length, and stops there: that is where the take ends.
+        """
+        assert trigger.hold_frames is not None
+        if frames <= 0:
+            return frames
+        loud, offset = [], self.position
+        for view in views:
+            part = view[: max(0, frames - (offset - self.position)), list(trigger.channels)]
+            loud.append(offset + np.flatnonzero((np.abs(part) >= trigger.release).any(axis=1)))
+            offset += len(part)
+        heard = np.concatenate(loud)
+        if heard.size == 0:
+            return frames
+        # No loud frame here lies beyond the hold's end (`_until_next_command`
+        # stops there), so only a silence between two of them can end the take.
+        silences = np.flatnonzero(np.diff(heard) > trigger.hold_frames)
+        if silences.size == 0:
+            self._last_loud = int(heard[-1])
+            return frames
+        self._last_loud = int(heard[silences[0]])
+        return self._last_loud + 1 + trigger.hold_frames - self.position
+
+    def _hold_end(self) -> int | None:
+        """The stream frame where the take ends if nothing loud comes before it."""
+        if self._hold is None or self._hold.hold_frames is None or self.state != "recording":
+            return None
+        return self._last_loud + 1 + self._hold.hold_frames
+
+    def _planned_end(self) -> tuple[int, str] | None:
+        """Where the take ends by itself (its length, its trigger's hold), and why."""
+        ends = [(self._ends_at, "duration"), (self._hold_end(), TRIGGER_HOLD)]
+        planned = [(at, why) for at, why in ends if at is not None]
+        return min(planned) if planned and self.take is not None else None
 
     def _keep(self) -> int:
         """Frames to hold back while idle: the pre-roll, at least the guard."""
@@ -384,10 +444,8 @@ class DiskWriter(threading.Thread):
             command = commands.StateChanged(
                 change.stream_frame, change.state, change.transport_frame
             )
-            later = next(
-                (i for i, c in enumerate(self._pending) if c.at >= command.at), len(self._pending)
-            )
-            self._pending.insert(later, command)
+            before = bisect.bisect_left(self._pending, command.at, key=lambda c: c.at)
+            self._pending.insert(before, command)
 
     def _state_changed(self, change: commands.StateChanged) -> None:
         """Begin or end the followed take where the followed state comes on or goes off."""
@@ -398,13 +456,18 @@ class DiskWriter(threading.Thread):
         on_before = was & follow.state == follow.state
         on_now = change.state & follow.state == follow.state
         too_late = follow.until is not None and change.at >= follow.until
-        if on_now and not on_before and self.state == "idle" and not too_late:
+        spent = self._follow_left is not None and self._follow_left <= 0
+        if on_now and not on_before and self.state == "idle" and not (too_late or spent):
             try:
                 take = follow.make_take()
             except JackrecError as error:
                 self._emit(events.RecorderError(f"follow: {error}"))
                 return
+            started_by = "transport" if follow.state & ROLLING else "freewheel"
+            take.note_cause(started_by, self.position, 0, {})
             self._begin_take(take)
+            if self._follow_left is not None:
+                self._follow_left -= 1
             if follow.state & ROLLING:  # where the roll began, in the transport's frames
                 take.start["transport_frame"] = change.transport_frame
             self._followed = take
@@ -421,6 +484,9 @@ class DiskWriter(threading.Thread):
         return max(self.position, command.at)
 
     def _until_next_command(self, frames: int) -> int:
+        planned = self._planned_end()
+        if planned is not None:
+            frames = min(frames, planned[0] - self.position)
         if not self._pending:
             return frames
         return min(frames, self._due(self._pending[0]) - self.position)
@@ -428,15 +494,22 @@ class DiskWriter(threading.Thread):
     def _apply_due_commands(self) -> None:
         while self._pending and self._due(self._pending[0]) <= self.position:
             self._apply(self._pending.pop(0))
+        planned = self._planned_end()
+        if planned is not None and planned[0] <= self.position:
+            self._end_take(planned[1])
 
     def _apply(self, command: commands.Command) -> None:
         take = self.take
         match command:
             case commands.Record(take=new) if self.state == "idle":
-                self._begin_take(new)
+                self._begin_take(new, command)
             case commands.Rotate(take=new) if take is not None:
+                # the recording goes on in the next file: it ends where it would have
+                ends = self._hold, self._last_loud, self._ends_at
                 self._end_take(events.ROTATED)
+                new.note_cause("rotation", self.position, 0, {})
                 self._begin_take(new)
+                self._hold, self._last_loud, self._ends_at = ends
                 if take is self._followed:  # the roll goes on in the next take
                     self._followed = new
             case commands.Stop(reason=reason) if take is not None:
@@ -446,18 +519,25 @@ class DiskWriter(threading.Thread):
             case commands.Resume() if self.state == "paused" and take is not None:
                 take.add_pause(self._paused_at, self.position)
                 self.state = "recording"
+                self._last_loud = max(self._last_loud, self.position - 1)  # hold counts anew
             case commands.Marker(label=label) if take is not None:
                 _, unix_time = self._clock(self.position)
                 take.add_marker(label, unix_time if unix_time is not None else time.time())
                 self._emit(events.MarkerAdded(take.path, label, take.frames))
             case commands.NoteXrun(delay_us=delay) if take is not None:
                 take.add_xrun(delay)
-            case commands.Arm(preroll_frames=preroll, trigger=trigger):
+            case commands.Arm(preroll_frames=preroll, trigger=trigger, rearm=rearm):
                 self.preroll_frames, self.trigger = preroll, trigger
+                self._armed, self._rearm = trigger, rearm
+                if trigger is not None:  # from the frame it was armed at, still in the ring
+                    ring = self._capture.frames
+                    ahead = min(max(0, command.at - self.position), ring.read_space)
+                    self._listening, self._scanned = trigger, ring.read_position + ahead
+                self._take_frames, self._takes_left = command.take_frames, command.takes
             case commands.Disarm():
-                self.preroll_frames, self.trigger = 0, None
-            case commands.Follow():
-                self._follow = command
+                self._disarm()
+            case commands.Follow(takes=takes):
+                self._follow, self._follow_left = command, takes
             case commands.Unfollow():
                 self._follow = None
             case commands.StateChanged():
@@ -465,8 +545,12 @@ class DiskWriter(threading.Thread):
             case commands.Record(take=new) | commands.Rotate(take=new):
                 new.discard()  # a take that can no longer begin
 
-    def _begin_take(self, take: Take) -> None:
+    def _begin_take(self, take: Take, record: commands.Record | None = None) -> None:
+        """Begin `take`: by `record`, or (None) as the next file of a rotation."""
         self.trigger = None  # a trigger begins the next take, whoever begins it
+        trigger = record.trigger if record is not None else None
+        if record is not None:
+            self._begin_armed_take(record)
         # the writer's take from here on, so whatever fails next ends it
         self.take, self.state = take, "recording"
         if self._aligner is not None:
@@ -476,12 +560,51 @@ class DiskWriter(threading.Thread):
                 delays[channel] = delay
             self._aligner.set_delays(delays)
         jack_frame, unix_time = self._clock(self.position)
+        if record is not None:
+            cue = max(self.position, record.at)
+            take.note_cause(record.started_by, cue, cue - self.position, _trigger_notes(trigger))
         take.begin(self.position, jack_frame, unix_time)
         self._emit(events.TakeStarted(take.path, self.position))
 
     def _end_take(self, ended_by: str, error: str | None = None) -> None:
         take, self.take = self.take, None
-        self.state = "idle"
         assert take is not None
+        if ended_by == TRIGGER_HOLD:  # the last loud frame, as a frame of the file
+            take.trigger["last_loud_frame"] = self._last_loud - take.start["stream_frame"]
+        self.state, self._hold, self._ends_at = "idle", None, None
         take.finish(ended_by, error)
         self._emit(events.TakeFinished(take.path, take.frames, ended_by, take.error))
+        if self._armed is not None and (self._rearm or ended_by == TRIGGER_HOLD):
+            self._listen_again(self._armed)
+
+    def _begin_armed_take(self, record: commands.Record) -> None:
+        """What arming says of a take `record` begins: its end, and the takes left."""
+        self._ends_at = None if self._take_frames is None else self.position + self._take_frames
+        trigger = record.trigger
+        self._hold = trigger if trigger is not None and trigger.hold_frames is not None else None
+        self._last_loud = record.at
+        if self._takes_left is not None:
+            self._takes_left -= 1
+            if self._takes_left <= 0:  # the last take: it ends as armed, then no more
+                self._armed = self.trigger = None
+                self.preroll_frames = 0
+
+    def _disarm(self) -> None:
+        self.preroll_frames, self.trigger = 0, None
+        self._armed, self._rearm, self._take_frames, self._takes_left = None, False, None, None
+
+    def _listen_again(self, trigger: commands.Trigger) -> None:
+        """Arm `trigger` again, listening from the frame after the take's last."""
+        self.trigger = self._listening = trigger
+        self._scanned = self._capture.frames.read_position
+
+
+def _trigger_notes(trigger: commands.Trigger | None) -> dict[str, Any]:
+    """A trigger's settings, for the sidecar of the take it began (empty: none)."""
+    if trigger is None:
+        return {}
+    notes: dict[str, Any] = {"level_dbfs": round(dbfs(trigger.level), 2)}
+    if trigger.hold_frames is not None:
+        notes["hold_frames"] = trigger.hold_frames
+        notes["release_dbfs"] = round(dbfs(trigger.release), 2)
+    return notes

@@ -50,12 +50,18 @@ def test_status_line_shows_every_channel_when_they_fit() -> None:
     assert line.endswith("| 1:-6.0 2:-inf")
 
 
-def status(frames: int, xruns: int = 0, ring_fill: float = 0.0) -> SessionStatus:
+def status(
+    frames: int, xruns: int = 0, ring_fill: float = 0.0, state: str = "recording"
+) -> SessionStatus:
     return SessionStatus(
-        state="recording", take=None, take_frames=frames, take_bytes=0, ring_fill=ring_fill,
+        state=state, take=None, take_frames=frames, take_bytes=0, ring_fill=ring_fill,
         preroll_fill=0.0, xruns=xruns, frames_lost=0, dsp_load=0.0, sample_rate=48000,
         period=256, disk_free=None,
     )  # fmt: skip
+
+
+def test_status_line_says_when_an_armed_record_waits() -> None:
+    assert status_text(status(0, state="armed"), [-6.0], 80).startswith("ARMED 00:00:00.0")
 
 
 def test_clock() -> None:

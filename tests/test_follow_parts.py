@@ -1,4 +1,4 @@
-"""Following JACK's transport and freewheel, the parts without JACK: names and settings."""
+"""Following JACK's transport and freewheel, the parts without JACK: states and settings."""
 
 from __future__ import annotations
 
@@ -9,14 +9,8 @@ import pytest
 from jackrec import config
 from jackrec.core.capture import FREEWHEEL, ROLLING
 from jackrec.errors import UsageError
-from jackrec.follow import describe, followed_state, numbered_paths
+from jackrec.follow import describe, followed_state
 from jackrec.service import Service
-
-
-def test_takes_are_numbered_after_the_file_skipping_files_that_exist(tmp_path: Path) -> None:
-    (tmp_path / "gig-002.flac").touch()
-    next_path = numbered_paths(tmp_path / "gig.flac")
-    assert [next_path().name for _ in range(3)] == ["gig-001.flac", "gig-003.flac", "gig-004.flac"]
 
 
 def test_the_states_followed_and_what_a_take_is() -> None:

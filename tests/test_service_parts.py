@@ -12,7 +12,6 @@ import pytest
 from jackrec import config, retention
 from jackrec.cli import OneLineHandler
 from jackrec.errors import UsageError
-from jackrec.rotation import Cut, Rotation
 from jackrec.service import Service
 from jackrec.service_config import ServiceConfig
 from jackrec.sidecar import sidecar_path
@@ -27,11 +26,11 @@ def load(tmp_path: Path, text: str) -> config.Config:
 def test_the_service_table(tmp_path: Path) -> None:
     settings = load(
         tmp_path,
-        '[service]\nstart = "armed"\nrotate = "1h"\nrotate_at_clock = true\n'
+        '[service]\nstart = "armed"\n'
         'min_free = "2G"\nretain = { age = "30d", size = "500G" }\nosc_port = 7777\n',
     ).service
     assert settings == ServiceConfig(
-        start="armed", rotate=3600, rotate_at_clock=True, min_free=2 * 2**30,
+        start="armed", min_free=2 * 2**30,
         retain_age=30 * 86400, retain_size=500 * 2**30, osc_port=7777,
     )  # fmt: skip
     assert load(tmp_path, '[service]\nretain = "7d"').service.retain_age == 7 * 86400
@@ -43,9 +42,7 @@ def test_the_service_table(tmp_path: Path) -> None:
     ("table", "message"),
     [
         ('start = "later"', "service.start must be one of now, command, armed"),
-        ('rotate = "often"', "service.rotate must be a duration"),
-        ('rotate = "100ms"', "service.rotate must be at least 1 second"),
-        ("rotate_at_clock = 1", "service.rotate_at_clock must be true or false"),
+        ('rotate = "1h"', "unknown setting 'service.rotate'"),  # a recording setting
         ("osc_port = 80", "service.osc_port must be a port number"),
         ('min_free = "lots"', "service.min_free must be a size"),
         ('retain = { forever = "yes" }', "service.retain must be"),
@@ -58,23 +55,6 @@ def test_bad_service_settings_name_the_file_and_the_key(
     with pytest.raises(UsageError, match=message) as raised:
         load(tmp_path, f"[service]\n{table}\n")
     assert str(tmp_path / "config.toml") in str(raised.value)
-
-
-def test_cuts_by_length_are_exact_and_follow_each_other() -> None:
-    rotation = Rotation(60)
-    cut = rotation.first_cut(start_frame=1000, start_unix=0.0, rate=48000)
-    assert cut == Cut(frame=1000 + 60 * 48000)
-    assert rotation.next_cut(cut, 48000) == Cut(frame=1000 + 120 * 48000)
-
-
-def test_cuts_on_the_clock_fall_on_the_hour() -> None:
-    rotation = Rotation(3600, at_clock=True)
-    start = 1_800_000_000.0 + 1234.5  # 20 min 34.5 s past an hour
-    cut = rotation.first_cut(start_frame=0, start_unix=start, rate=48000)
-    assert cut.unix is not None and cut.unix % 3600 == 0 and 0 < cut.unix - start <= 3600
-    # its frame comes from the clock near the cut: 1.5 s before it, frame 10**9
-    assert cut.frame_at(10**9, cut.unix - 1.5, 48000) == 10**9 + 72000
-    assert rotation.next_cut(Cut(frame=5, unix=cut.unix), 48000).unix == cut.unix + 3600
 
 
 def take(directory: Path, name: str, age: float, size: int, complete: bool = True) -> Path:

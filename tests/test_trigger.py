@@ -7,6 +7,7 @@ quiet except where a test makes it loud.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from jackrec.commands import Arm, Trigger
+from jackrec.commands import Arm, Rotate, Trigger
 from jackrec.core.capture import Capture
 from jackrec.take import Take, TakeInfo
 from jackrec.takefile import FileFormat
@@ -29,9 +30,13 @@ SCALE = 2**20
 STREAM_AFTER = 20000
 
 
-def frames(start: int, count: int, loud: range = range(0)) -> np.ndarray:
+def frames(start: int, count: int, loud: range = range(0), murmur: range = range(0)) -> np.ndarray:
+    """Channel 1: -0.9 in `loud`, 0.3 (above release, below the trigger) in `murmur`."""
     block = np.full((count, 2), 0.1, dtype=np.float32)
     block[:, 0] = np.arange(start, start + count) / SCALE
+    for n in murmur:
+        if start <= n < start + count:
+            block[n - start, 1] = 0.3
     for n in loud:
         if start <= n < start + count:
             block[n - start, 1] = -0.9
@@ -50,9 +55,14 @@ def writer() -> Iterator[DiskWriter]:
 
 
 def take_maker(tmp_path: Path) -> Callable[[], Take]:
+    """Makes ``triggered.wav``, then ``triggered-2.wav``, ``triggered-3.wav``..."""
+    made = []
+
     def make() -> Take:
+        made.append(1)
+        name = "triggered.wav" if len(made) == 1 else f"triggered-{len(made)}.wav"
         info = TakeInfo(
-            tmp_path / "triggered.wav", FileFormat("WAV", "FLOAT"), (0, 1), ("in_1", "in_2"),
+            tmp_path / name, FileFormat("WAV", "FLOAT"), (0, 1), ("in_1", "in_2"),
             ((), ()), RATE, 256,
         )  # fmt: skip
         return Take.create(info, 2)
@@ -60,11 +70,13 @@ def take_maker(tmp_path: Path) -> Callable[[], Take]:
     return make
 
 
-def feed(writer: DiskWriter, start: int, count: int, loud: range = range(0)) -> int:
+def feed(
+    writer: DiskWriter, start: int, count: int, loud: range = range(0), murmur: range = range(0)
+) -> int:
     """Write frames in small blocks as a callback would; returns the next frame."""
     ring = writer._capture.frames  # the producer side, as the callback would be
     for at in range(start, start + count, 256):
-        block = frames(at, min(256, start + count - at), loud)
+        block = frames(at, min(256, start + count - at), loud, murmur)
         deadline = time.monotonic() + 5
         while not ring.write(block):
             assert time.monotonic() < deadline, "the writer stopped draining"
@@ -100,7 +112,7 @@ def test_sound_from_before_arming_does_not_fire(writer: DiskWriter, tmp_path: Pa
     deadline = time.monotonic() + 5
     while writer._capture.frames.read_space > writer._keep() and time.monotonic() < deadline:
         time.sleep(0.005)  # the writer has seen everything fed so far
-    writer.submit(Arm(0, PREROLL, Trigger(0.5, (1,), take_maker(tmp_path))))
+    writer.submit(Arm(n, PREROLL, Trigger(0.5, (1,), take_maker(tmp_path))))  # armed at n
     time.sleep(0.3)
     n = feed(writer, n, 10000)
     settle(writer, n)
@@ -111,3 +123,52 @@ def test_sound_from_before_arming_does_not_fire(writer: DiskWriter, tmp_path: Pa
     writer.finish("stop request")
     data, _ = sf.read(str(tmp_path / "triggered.wav"), dtype="float32")
     assert round(data[0, 0] * SCALE) == 21234 - PREROLL
+
+
+def positions_in(path: Path) -> np.ndarray:
+    data, _ = sf.read(str(path), dtype="float32")
+    positions: np.ndarray = np.rint(data[:, 0] * SCALE).astype(np.int64)
+    return positions
+
+
+def test_the_hold_ends_the_take_after_the_last_loud_frame_and_listens_again(
+    writer: DiskWriter, tmp_path: Path
+) -> None:
+    hold = 1000
+    trigger = Trigger(0.5, (1,), take_maker(tmp_path), hold_frames=hold, release=0.25)
+    writer.submit(Arm(0, PREROLL, trigger))
+    time.sleep(0.3)
+    # fires at 20000; a burst within the hold, then a murmur above release
+    # (too quiet to fire) keep it going: the last frame at release is 21899
+    n = feed(writer, 0, 60000, loud=range(20000, 20010), murmur=range(20900, 21900))
+    n = feed(writer, n, 20000, loud=range(70000, 70005))  # the second take
+    n = feed(writer, n, 20000)
+    writer.finish("stop request")
+    first = positions_in(tmp_path / "triggered.wav")
+    assert np.array_equal(first, np.arange(20000 - PREROLL, 21899 + 1 + hold))
+    second = positions_in(tmp_path / "triggered-2.wav")
+    assert np.array_equal(second, np.arange(70000 - PREROLL, 70004 + 1 + hold))
+    sidecar = json.loads((tmp_path / "triggered.wav.json").read_text())
+    assert sidecar["ended_by"] == "trigger hold"
+    assert sidecar["start"]["started_by"] == "trigger"
+    assert sidecar["start"]["cue_stream_frame"] == 20000
+    assert sidecar["start"]["preroll_frames"] == PREROLL
+    assert sidecar["trigger"]["last_loud_frame"] == 21899 - (20000 - PREROLL)
+    assert sidecar["trigger"]["hold_frames"] == hold
+    assert writer.trigger is trigger  # listening again
+
+
+def test_a_rotation_keeps_the_takes_hold(writer: DiskWriter, tmp_path: Path) -> None:
+    hold = 1000
+    make = take_maker(tmp_path)
+    trigger = Trigger(0.5, (1,), make, hold_frames=hold, release=0.25)
+    writer.submit(Arm(0, PREROLL, trigger))
+    writer.submit(Rotate(20500, make()))  # made first: it is triggered.wav
+    time.sleep(0.3)
+    n = feed(writer, 0, 40000, loud=range(20000, 20010))
+    feed(writer, n, STREAM_AFTER)
+    writer.finish("stop request")
+    assert np.array_equal(positions_in(tmp_path / "triggered-2.wav"), np.arange(19000, 20500))
+    assert np.array_equal(positions_in(tmp_path / "triggered.wav"), np.arange(20500, 21010))
+    sidecar = json.loads((tmp_path / "triggered.wav.json").read_text())
+    assert sidecar["ended_by"] == "trigger hold" and sidecar["start"]["started_by"] == "rotation"

@@ -58,11 +58,15 @@ def exercise_recording(directory: Path) -> None:
             session.client.transport_stop()
             time.sleep(0.5)
             session.meters.poll()
-            session.status()
+            xruns = session.status().xruns
             session.close()
         data, _ = sf.read(str(path), dtype="float32")
         assert take.frames == len(data) > 0
-        assert counter.check(data).timeline_kept
+        report = counter.check(data)
+        # Under valgrind the source in this process can miss its cycles, and
+        # the server then repeats or skips its periods: that is the
+        # environment's xrun, not a loss; without one the timeline must hold.
+        assert report.channels_in_order and (xruns > 0 or report.timeline_kept), report
 
 
 def main() -> int:

@@ -132,7 +132,8 @@ class ConsoleApp(App[int]):
         self._last_tick = now
         self.meters.show_levels()
         self._ticks += 1
-        if self._ticks % 3 == 0:  # 10 Hz is plenty for text
+        if self._ticks % 3 == 0:  # 10 Hz is plenty for text, and for rotation
+            recorder.step()
             self._refresh_status()
         if recorder.lost:
             self.exit(return_code=1)  # the command line says why

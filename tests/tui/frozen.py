@@ -114,3 +114,6 @@ class FrozenRecorder:
 
     def disarm(self) -> None:
         pass
+
+    def step(self) -> None:
+        pass

@@ -1,0 +1,88 @@
+"""Rotation in ``jackrec record``: takes cut at exact frames, joined they are one take."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from jackrec import counter
+from jackrec.sidecar import read_sidecar
+from jackrec.source import SourceProcess
+from tests.conftest import RATE, run_jackrec
+
+CHANNELS = 4
+
+
+def record(generator: SourceProcess, *options: str) -> list[dict[str, object]]:
+    """Run ``jackrec record`` on the generator's first channels; its JSON summaries."""
+    ports = [arg for port in generator.port_names[:CHANNELS] for arg in ("-p", port)]
+    result = run_jackrec(["record", "--server", generator.server, *ports, "--json", *options])
+    assert result.returncode == 0, result.stderr
+    summaries = json.loads(result.stdout)
+    assert isinstance(summaries, list)
+    return summaries
+
+
+def joined(paths: list[Path]) -> np.ndarray:
+    return np.concatenate([sf.read(str(path), dtype="float32")[0] for path in paths])
+
+
+def test_takes_cut_by_length_join_into_one_gapless_recording(
+    generator: SourceProcess, tmp_path: Path
+) -> None:
+    summaries = record(generator, "--rotate", "1", "-d", "3.5", str(tmp_path / "log.wav"))
+    paths = [Path(str(s["file"])) for s in summaries]
+    assert [p.name for p in paths] == ["log-001.wav", "log-002.wav", "log-003.wav", "log-004.wav"]
+    assert [s["frames"] for s in summaries] == [RATE, RATE, RATE, RATE // 2]
+    assert [s["ended_by"] for s in summaries] == ["rotated"] * 3 + ["duration"]
+    report = counter.check(joined(paths))
+    assert report.gapless and report.channels_in_order, report
+    # each take begins at the frame where the one before ended
+    starts = [read_sidecar(p)["start"]["stream_frame"] for p in paths]
+    assert np.diff(starts).tolist() == [RATE] * 3
+    assert sorted(q.name for q in tmp_path.iterdir()) == sorted(
+        [p.name for p in paths] + [f"{p.name}.json" for p in paths]
+    )  # no take created for after the end
+
+
+def test_takes_cut_by_size_hold_at_most_that_many_sample_bytes(
+    generator: SourceProcess, tmp_path: Path
+) -> None:
+    size = 200 * 1024  # 12800 frames of 4 float channels
+    summaries = record(
+        generator, "--rotate-size", "200K", "-d", "1", "-b", "16", str(tmp_path / "s.wav")
+    )
+    per_take = size // (CHANNELS * 2)
+    frames = [s["frames"] for s in summaries]
+    assert frames == [per_take] * (RATE // per_take) + [RATE % per_take]
+    data = joined([Path(str(s["file"])) for s in summaries])
+    assert len(data) == RATE
+    assert counter.check(data).channels_in_order
+
+
+def test_takes_cut_on_the_clock_begin_on_whole_seconds_and_are_named_by_template(
+    generator: SourceProcess, tmp_path: Path
+) -> None:
+    template = str(tmp_path / "{client}-%Y%m%d-%H%M%S-{n:02}.flac")
+    summaries = record(
+        generator, "--rotate", "1", "--rotate-at-clock", "-d", "3", "--name-template", template
+    )
+    paths = [Path(str(s["file"])) for s in summaries]
+    assert len(paths) in (3, 4)  # the first and last takes are parts of seconds
+    for number, path in enumerate(paths, 1):
+        began = read_sidecar(path)["start"]["unix_time"]
+        # named when created: for the first take, just before it began
+        seconds = [round(began)] if number > 1 else [began, began - 1]
+        names = [time.strftime(f"jackrec-%Y%m%d-%H%M%S-{number:02}.flac", time.localtime(s))
+                 for s in seconds]  # fmt: skip
+        assert path.name in names
+        if number > 1:  # a cut: on the second, within the JACK clock's jitter
+            assert abs(began - round(began)) < 0.01, began
+    # a second of the wall clock, in frames of the (dummy) sample clock
+    assert all(abs(int(str(s["frames"])) - RATE) < RATE // 100 for s in summaries[1:-1])
+    report = counter.check(joined(paths))
+    assert report.gapless, report
