@@ -9,17 +9,32 @@
  * before that cycle's frames, so the consumer always learns of a gap before
  * it reads past it.
  *
+ * While watching (jr_capture_watch) it also notes, each cycle, whether
+ * JACK's transport rolls and whether JACK freewheels, and queues every
+ * change at the stream frame of the cycle it was first seen in (the first
+ * frame of that cycle), before that cycle's frames, as gaps are queued.
+ *
  * Realtime rules: no locks, no allocation, no system calls (the clock is
  * read through the vDSO), no output; the callback always returns 0, since
  * a non-zero return makes JACK deactivate the client.  Statistics and
  * meters are atomics: each has a single writer (this thread) except where
  * a reader takes-and-resets a meter with an atomic exchange.
+ *
+ * The one exception: while JACK freewheels, and only then, a cycle that
+ * does not fit the ring waits for the disk writer to make room (short
+ * nanosleeps), so a freewheel render loses no frame.  Freewheel is not
+ * realtime: JACK runs the cycles back to back with realtime scheduling
+ * dropped, and it is the recorder's pace that sets the render's.  The wait
+ * ends as soon as capturing stops or freewheel ends, and after at most
+ * FREEWHEEL_WAIT_NS (JACK's freewheel driver gives a client 10 s per
+ * cycle), after which the cycle is lost as it would be in realtime.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "jackrec_core.h"
 #include "memory.h"
 
 #include <jack/jack.h>
+#include <jack/transport.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -44,9 +59,13 @@ struct jr_capture {
     jr_ring_t *frames;
     jr_ring_t *gaps;
     channel_meter_t *meters;
+    jr_ring_t *states;
     int frames_locked;
 
     _Atomic int capturing;
+    _Atomic uint32_t watch;       /* JR_STATE_* bits to follow */
+    _Atomic int freewheeling;     /* set by JACK's freewheel callback */
+    uint32_t state_queued;        /* the callback's: the last state queued */
 
     /* The open overflow run; owned by the callback, read by others only once
      * the callback can no longer run.  frames == 0 when there is none. */
@@ -65,6 +84,12 @@ struct jr_capture {
     _Atomic uint32_t first_jack_frame;
     _Atomic uint32_t started;
 };
+
+/* How long one cycle may wait for ring space while freewheeling, and how
+ * long each nap is: JACK's freewheel driver gives up on a client after
+ * 10 s, and 50 us is well under a cycle of disk writing. */
+#define FREEWHEEL_WAIT_NS 2000000000ull
+#define FREEWHEEL_NAP_NS 50000l
 
 /* ---- helpers for single-writer atomics ---- */
 
@@ -201,7 +226,46 @@ static void interleave(const jr_capture_t *c, const jr_regions_t *regions)
     }
 }
 
-static void capture_cycle(jr_capture_t *c, jack_nframes_t nframes)
+/* Queues a change of the watched state at this cycle's first frame.  A
+ * full queue (the writer has not read 4096 changes) leaves the change to
+ * be queued by a later cycle, never lost. */
+static void note_state(jr_capture_t *c, uint64_t stream_frame, uint32_t watch, int freewheeling)
+{
+    uint32_t state = 0;
+    jr_state_t record = {0};
+    if (watch & JR_STATE_ROLLING) {
+        jack_position_t position;
+        if (jack_transport_query(c->client, &position) == JackTransportRolling)
+            state |= JR_STATE_ROLLING;
+        record.transport_frame = position.frame;
+    }
+    if ((watch & JR_STATE_FREEWHEEL) && freewheeling)
+        state |= JR_STATE_FREEWHEEL;
+    if (state == c->state_queued)
+        return;
+    record.stream_frame = stream_frame;
+    record.jack_frame = jack_last_frame_time(c->client);
+    record.state = state;
+    if (jr_ring_write(c->states, &record, 1))
+        c->state_queued = state;
+}
+
+/* Freewheel only (see the rules above): waits until `nframes` fit the
+ * ring; returns the nanoseconds waited. */
+static uint64_t wait_for_space(jr_capture_t *c, jack_nframes_t nframes)
+{
+    uint64_t start = now_ns(), waited = 0;
+    while (jr_ring_write_space(c->frames) < nframes && waited < FREEWHEEL_WAIT_NS &&
+           atomic_load_explicit(&c->capturing, memory_order_relaxed) &&
+           atomic_load_explicit(&c->freewheeling, memory_order_relaxed)) {
+        struct timespec nap = {0, FREEWHEEL_NAP_NS};
+        nanosleep(&nap, NULL);
+        waited = now_ns() - start;
+    }
+    return waited;
+}
+
+static uint64_t capture_cycle(jr_capture_t *c, jack_nframes_t nframes)
 {
     uint64_t stream_frame = atomic_load_explicit(&c->stream_frames, memory_order_relaxed);
     if (!atomic_load_explicit(&c->started, memory_order_relaxed)) {
@@ -210,6 +274,11 @@ static void capture_cycle(jr_capture_t *c, jack_nframes_t nframes)
         /* release: readers that see started == 1 see first_jack_frame */
         atomic_store_explicit(&c->started, 1, memory_order_release);
     }
+    int freewheeling = atomic_load_explicit(&c->freewheeling, memory_order_relaxed);
+    uint32_t watch = atomic_load_explicit(&c->watch, memory_order_relaxed);
+    if (watch || c->state_queued)
+        note_state(c, stream_frame, watch, freewheeling);
+    uint64_t waited = freewheeling ? wait_for_space(c, nframes) : 0;
 
     jr_regions_t regions;
     int gap_open = c->open_gap.frames > 0;
@@ -240,6 +309,7 @@ static void capture_cycle(jr_capture_t *c, jack_nframes_t nframes)
         add_u64(&c->frames_lost, nframes);
     }
     add_u64(&c->stream_frames, nframes);
+    return waited;
 }
 
 static void account_time(jr_capture_t *c, jack_nframes_t nframes, uint64_t ns)
@@ -260,10 +330,20 @@ static int process(jack_nframes_t nframes, void *arg)
     for (uint32_t ch = 0; ch < c->channels; ch++)
         c->buffers[ch] = jack_port_get_buffer(c->ports[ch], nframes);
     meter_cycle(c, nframes);
+    uint64_t waited = 0;
     if (atomic_load_explicit(&c->capturing, memory_order_acquire))
-        capture_cycle(c, nframes);
-    account_time(c, nframes, now_ns() - start);
+        waited = capture_cycle(c, nframes);
+    /* the callback's own time: a freewheel wait is the writer's */
+    account_time(c, nframes, now_ns() - start - waited);
     return 0;
+}
+
+/* JACK calls this between cycles (synchronously, before the first cycle of
+ * a freewheel run and after its last), in its notification thread. */
+static void on_freewheel(int starting, void *arg)
+{
+    jr_capture_t *c = arg;
+    atomic_store_explicit(&c->freewheeling, starting ? 1 : 0, memory_order_relaxed);
 }
 
 /* ---- set-up and teardown (never in the JACK thread) ---- */
@@ -281,7 +361,8 @@ jr_capture_t *jr_capture_new(uint32_t channels, uint64_t ring_frames, uint64_t g
     c->meters = jr_memory_alloc(channels * sizeof *c->meters, NULL);
     c->frames = jr_ring_new(ring_frames, channels * sizeof(float), &c->frames_locked);
     c->gaps = jr_ring_new(gap_capacity, sizeof(jr_gap_t), NULL);
-    if (!c->ports || !c->buffers || !c->meters || !c->frames || !c->gaps) {
+    c->states = jr_ring_new(gap_capacity, sizeof(jr_state_t), NULL);
+    if (!c->ports || !c->buffers || !c->meters || !c->frames || !c->gaps || !c->states) {
         jr_capture_free(c);
         return NULL;
     }
@@ -294,6 +375,7 @@ void jr_capture_free(jr_capture_t *c)
 {
     if (!c)
         return;
+    jr_ring_free(c->states);
     jr_ring_free(c->gaps);
     jr_ring_free(c->frames);
     jr_memory_free(c->meters, c->channels * sizeof *c->meters, 0);
@@ -316,6 +398,8 @@ int jr_capture_install(jr_capture_t *c, void *client)
         if (!c->ports[ch])
             return -1;
     c->client = client;
+    if (jack_set_freewheel_callback(client, on_freewheel, c) != 0)
+        return -1;
     return jack_set_process_callback(client, process, c);
 }
 
@@ -327,6 +411,19 @@ void jr_capture_set_capturing(jr_capture_t *c, int capturing)
 jr_ring_t *jr_capture_frames(jr_capture_t *c) { return c->frames; }
 
 jr_ring_t *jr_capture_gaps(jr_capture_t *c) { return c->gaps; }
+
+jr_ring_t *jr_capture_states(jr_capture_t *c) { return c->states; }
+
+void jr_capture_watch(jr_capture_t *c, uint32_t watch)
+{
+    atomic_store_explicit(&c->watch, watch & (JR_STATE_ROLLING | JR_STATE_FREEWHEEL),
+                          memory_order_relaxed);
+}
+
+int jr_capture_freewheeling(const jr_capture_t *c)
+{
+    return atomic_load_explicit(&c->freewheeling, memory_order_relaxed);
+}
 
 int jr_capture_open_gap(const jr_capture_t *c, jr_gap_t *gap)
 {

@@ -94,14 +94,16 @@ typedef struct {
 uint64_t jr_histogram_floor_ns(uint32_t bucket);
 
 /* Allocates everything the callback touches: a frame ring of at least
- * ring_frames frames of `channels` float32 samples, and a gap queue. */
+ * ring_frames frames of `channels` float32 samples, and a gap queue and a
+ * state queue (below) of gap_capacity records each. */
 jr_capture_t *jr_capture_new(uint32_t channels, uint64_t ring_frames,
                              uint64_t gap_capacity);
 void jr_capture_free(jr_capture_t *capture);
 int jr_capture_memory_locked(const jr_capture_t *capture);
 
 /* Set-up, before the client is activated.  `client` and `port` are the
- * jack_client_t * and jack_port_t * of JACK-Client, passed as void *. */
+ * jack_client_t * and jack_port_t * of JACK-Client, passed as void *.
+ * jr_capture_install sets the process callback and the freewheel callback. */
 void jr_capture_set_port(jr_capture_t *capture, uint32_t channel, void *port);
 int jr_capture_install(jr_capture_t *capture, void *client);
 
@@ -111,6 +113,28 @@ void jr_capture_set_capturing(jr_capture_t *capture, int capturing);
 
 jr_ring_t *jr_capture_frames(jr_capture_t *capture);
 jr_ring_t *jr_capture_gaps(jr_capture_t *capture);
+
+/* Transport and freewheel.  While capturing and watching some of these
+ * bits, the callback queues a jr_state_t each time the watched state
+ * changes, at the first stream frame of the cycle in which it was first
+ * seen (JACK's transport and freewheel change between cycles), before it
+ * publishes that cycle's frames.  Stopping to watch queues a last record
+ * with state 0 if the state was not 0. */
+#define JR_STATE_ROLLING 1   /* jack_transport_query() says Rolling */
+#define JR_STATE_FREEWHEEL 2 /* JACK freewheels */
+
+typedef struct {
+    uint64_t stream_frame;    /* the cycle's first frame */
+    uint64_t transport_frame; /* the transport's position then (0 unless watched) */
+    uint32_t state;           /* JR_STATE_* bits, of those watched */
+    uint32_t jack_frame;      /* JACK frame time of stream_frame */
+} jr_state_t;
+
+jr_ring_t *jr_capture_states(jr_capture_t *capture);
+/* Which JR_STATE_* bits to follow (0: none); any thread, any time. */
+void jr_capture_watch(jr_capture_t *capture, uint32_t watch);
+/* 1 while JACK freewheels (as its freewheel callback last said). */
+int jr_capture_freewheeling(const jr_capture_t *capture);
 
 /* An overflow run still open (no cycle has fitted since it began).
  * Only meaningful once the callback can no longer run (after

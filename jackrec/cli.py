@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from jackrec import __version__, events, signals, timemachine
+from jackrec import __version__, events, follow, signals, timemachine
 from jackrec import config as config_module
 from jackrec.bwf import Cue, cues_of, read_cues
 from jackrec.config import HOOKS, MAX_HOLD, Config
@@ -29,6 +29,7 @@ from jackrec.control_client import ControlClient
 from jackrec.control_socket import client_socket_path
 from jackrec.doctor import diagnose, report
 from jackrec.errors import JackrecError, UsageError
+from jackrec.follow import followed_state
 from jackrec.hooks import HookRunner, check_hooks
 from jackrec.jackclient import check_names as check_client_names
 from jackrec.jackclient import open_client, server_label, server_reachable
@@ -150,7 +151,9 @@ def build_parser() -> ArgumentParser:
         "are FILE-001, FILE-002 and so on, until Ctrl-C, SIGTERM or --takes.  With "
         "rotation (--rotate, --rotate-size or the settings' rotate keys) a recording is "
         "cut into takes at sample-exact frames, named the same way (or from FILE's "
-        "fields, as in --name-template).",
+        "fields, as in --name-template).  With --transport or --freewheel it records "
+        "one take per roll of JACK's transport or per freewheel run, named the same "
+        "way, until Ctrl-C, SIGTERM, --duration or --takes.",
     )
     record.add_argument(
         "file",
@@ -167,6 +170,7 @@ def build_parser() -> ArgumentParser:
         help="stop after this long (exact; armed: each take)",
     )
     add_time_machine_options(record)
+    add_follow_options(record)
     record.add_argument("--quiet", "-q", action="store_true", help="no status line, no summary")
     record.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
@@ -352,6 +356,22 @@ def add_time_machine_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_follow_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("following JACK (a take per roll, until stopped)")
+    group.add_argument(
+        "--transport",
+        action="store_true",
+        help="one take per roll of JACK's transport, from the first frame of the cycle it "
+        "rolls in to that of the cycle it stops in (--duration: of the run)",
+    )
+    group.add_argument(
+        "--freewheel",
+        action="store_true",
+        help="one take per freewheel run, every frame of it (JACK waits for the disk); "
+        "with --transport, a take while both",
+    )
+
+
 def time_machine_plan(args: argparse.Namespace, config: Config) -> Plan | None:
     """What ``record`` arms (None: it records at once); checked.
 
@@ -365,16 +385,19 @@ def time_machine_plan(args: argparse.Namespace, config: Config) -> Plan | None:
         When a value is out of range, or an option needs one not given.
     """
     armed = args.preroll is not None or args.trigger is not None
-    if args.takes is not None and not armed:
-        raise UsageError("--takes needs --preroll or --trigger")
+    following = args.transport or args.freewheel
+    if armed and following:
+        raise UsageError("--transport and --freewheel do not arm: not with --preroll or --trigger")
+    if args.takes is not None and not (armed or following):
+        raise UsageError("--takes needs --preroll, --trigger, --transport or --freewheel")
+    if args.takes is not None and args.takes < 1:
+        raise UsageError("--takes must be at least 1")
     if args.trigger_release is not None and args.trigger is None:
         raise UsageError("--trigger-release needs --trigger")
     if args.trigger_hold is not None and args.trigger is None:
         raise UsageError("--trigger-hold needs --trigger")
     if not armed:
         return None
-    if args.takes is not None and args.takes < 1:
-        raise UsageError("--takes must be at least 1")
     preroll = args.preroll or 0.0
     if not 0 <= preroll <= MAX_PREROLL:
         raise UsageError(f"--preroll must be 0 to {MAX_PREROLL:g} seconds")
@@ -496,7 +519,8 @@ def record_command(args: argparse.Namespace) -> int:
     take_options(args, config)
     plan = time_machine_plan(args, config)
     rotation = config.rotation()
-    several = plan is not None or rotation is not None
+    following = followed_state(args.transport, args.freewheel)
+    several = plan is not None or rotation is not None or following != 0
     names = RunNames.of(args.file, args.name_template, several=several)
     # The file name says what the file is; the configured format is for the
     # TUI's takes, which are named by template.
@@ -540,7 +564,9 @@ def record_command(args: argparse.Namespace) -> int:
                 peaks = [dbfs(float(p)) for p in session.meters.poll().peaks]
                 status.show(session.status(), peaks)
 
-            if plan is None:
+            if following:
+                follow.run(session, following, takes, duration, args.takes, next_signal, tick, end)
+            elif plan is None:
                 record_one(session, takes, duration, next_signal, tick, end)
             else:
                 timemachine.run(session, plan, takes, next_signal, tick)

@@ -128,5 +128,36 @@ class Disarm(Command):
     """Neither keep a pre-roll nor listen for a trigger."""
 
 
+@dataclass(frozen=True)
+class Follow(Command):
+    """Record one take each time the watched JACK state comes on.
+
+    A take (from `make_take`) begins at the first frame of the first cycle
+    in which every bit of `state` is on (`jackrec.core.capture.ROLLING`:
+    the transport rolls; ``FREEWHEEL``: JACK freewheels), and ends at the
+    first frame of the cycle in which one goes off.  It stays armed for the
+    next, until `Unfollow`, and begins none at or after stream frame
+    `until`, nor more than `takes` (if given).
+    """
+
+    state: int
+    make_take: Callable[[], Take]
+    until: int | None = None
+    takes: int | None = None
+
+
+@dataclass(frozen=True)
+class Unfollow(Command):
+    """Stop following (a take it began records on until stopped)."""
+
+
+@dataclass(frozen=True)
+class StateChanged(Command):
+    """The watched state changed here (the writer's own, from the capture's queue)."""
+
+    state: int
+    transport_frame: int
+
+
 #: Commands that take effect when received, not at their frame.
-AT_ONCE = (Arm, Disarm)
+AT_ONCE = (Arm, Disarm, Follow, Unfollow)

@@ -21,6 +21,7 @@ Example::
     trigger_hold = 2.0
     trigger_release = -40.0
     align = true
+    transport = true
     quality = 0.6
     dither = true
     on_close = ["/usr/local/bin/archive-take"]
@@ -40,6 +41,11 @@ take the trigger began once that long passed with no sample at
 trigger again.
 ``align`` (``--align``) lines up channels of different capture latencies
 (`jackrec.align`).
+``transport`` and ``freewheel`` (``record --transport``, ``--freewheel``)
+make one take per roll of JACK's transport, or per freewheel run (with
+both: while both), in the console once armed with ``a`` and in
+``jackrec serve`` from the moment it connects; ``jackrec record`` follows
+only when told on its command line.
 ``quality`` (0 to 1, absent: the codec's default) applies to the lossy
 formats (ogg, opus, mp3), ``dither`` to 16-bit takes, whatever the format of
 a take; ``bits`` does not apply to the lossy formats.  ``on_start``,
@@ -97,6 +103,8 @@ class Config:
     trigger_hold: float | None = None  # seconds below release that end a take; None: never
     trigger_release: float | None = None  # dBFS; None: 6 dB below the trigger
     align: bool = False  # delay channels so that their capture latencies line up
+    transport: bool = False  # a take per roll of JACK's transport
+    freewheel: bool = False  # a take per freewheel run (with transport: while both)
     quality: float | None = None  # lossy codecs, 0 to 1; None: the codec's default
     dither: bool = False  # TPDF dither for 16-bit takes
     on_start: list[str] | None = None  # hooks: argument lists (jackrec.hooks)
@@ -257,7 +265,8 @@ TYPES: dict[str, type | tuple[type, ...]] = {
     "directory": str, "template": str, "format": str, "bits": (str, int),
     "channels": int, "ports": list, "buffer": (int, float), "preroll": (int, float),
     "trigger": (int, float), "trigger_hold": (int, float), "trigger_release": (int, float),
-    "align": bool, "quality": (int, float), "dither": bool,
+    "align": bool, "transport": bool, "freewheel": bool, "quality": (int, float),
+    "dither": bool,
     "on_start": list, "on_close": list, "on_rotate": list, "hook_timeout": (int, float),
     "rotate": (str, int, float), "rotate_at_clock": bool, "rotate_size": (str, int, float),
 }  # fmt: skip

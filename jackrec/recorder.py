@@ -26,6 +26,7 @@ from jackrec.config import Config
 from jackrec.core.capture import MeterReading
 from jackrec.errors import JackrecError
 from jackrec.events import Event
+from jackrec.follow import describe, followed_state
 from jackrec.naming import TakeNamer
 from jackrec.rotation import Rotator
 from jackrec.session import Session, SessionStatus
@@ -72,14 +73,16 @@ def channels_of(session: Session) -> list[Channel]:
 
 @dataclass(frozen=True)
 class Arming:
-    """What `Recorder.arm` armed: a pre-roll (0: none) and a trigger level (None: none)."""
+    """What `Recorder.arm` armed: a pre-roll (0: none), a trigger level (None: none),
+    and the JACK states followed (`jackrec.follow.describe`; empty: none)."""
 
     preroll_seconds: float
     trigger_dbfs: float | None
     hold_seconds: float | None = None  # a triggered take ends after this long below release
+    following: str = ""
 
     def describe(self) -> str:
-        parts = []
+        parts = [f"a take per {self.following}"] if self.following else []
         if self.trigger_dbfs is not None:
             parts.append(f"a take begins at {self.trigger_dbfs:g} dBFS")
             if self.hold_seconds is not None:
@@ -235,16 +238,22 @@ class LocalRecorder:
     def arm(self) -> Arming:
         config = self.namer.config
         preroll = min(config.preroll, self.session.options.preroll_seconds)
-        if preroll <= 0 and config.trigger is None:
-            raise JackrecError("nothing to arm: set a pre-roll or a trigger in settings (s)")
+        following = followed_state(config.transport, config.freewheel)
+        if preroll <= 0 and config.trigger is None and not following:
+            raise JackrecError(
+                "nothing to arm: set a pre-roll, a trigger or following in settings (s)"
+            )
         self.session.arm(
             preroll, config.trigger, self.namer.create,
             hold_seconds=config.trigger_hold, release_dbfs=config.release_dbfs,
         )  # fmt: skip
-        return Arming(preroll, config.trigger, config.trigger_hold)
+        if following:
+            self.session.follow(following, self.namer.create)
+        return Arming(preroll, config.trigger, config.trigger_hold, describe(following))
 
     def disarm(self) -> None:
         self.session.disarm()
+        self.session.unfollow()
 
     def step(self) -> None:
         self._rotator.rotation = self.namer.config.rotation()  # the settings may have changed

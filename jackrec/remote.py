@@ -166,6 +166,7 @@ class RemoteRecorder:
             float(answer.get("preroll_seconds", 0.0)),
             float(trigger) if isinstance(trigger, int | float) else None,
             float(hold) if isinstance(hold, int | float) else None,
+            str(answer.get("following", "")),
         )
 
     def disarm(self) -> None:
@@ -298,6 +299,7 @@ def status_of(answer: dict[str, Any]) -> SessionStatus:
         disk_free=None if disk is None else int(disk),
         trigger_dbfs=None if trigger is None else float(trigger),
         preroll_seconds=float(answer.get("preroll_seconds", 0.0)),
+        following=str(answer.get("following", "")),
     )
 
 

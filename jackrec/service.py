@@ -16,10 +16,11 @@ second it:
 - follows the sources: ports that appear later and match the patterns are
   connected, in order, to the free inputs;
 - records as the settings ask (``start``: now, on command, or armed,
-  re-armed after every take), cuts takes where `jackrec.rotation` says,
-  keeps `min_free` bytes free on the disk (no take begins below it plus
-  `RESUME_SECONDS` of audio; a take ends below it), deletes old takes as
-  `retain` asks (`jackrec.retention`);
+  re-armed after every take; or, with ``transport`` or ``freewheel`` set,
+  a take per roll of JACK's transport or per freewheel run), cuts takes
+  where `jackrec.rotation` says, keeps `min_free` bytes free on the disk
+  (no take begins below it plus `RESUME_SECONDS` of audio; a take ends
+  below it), deletes old takes as `retain` asks (`jackrec.retention`);
 - tells the supervisor (systemd) how it is: ready, status, watchdog (only
   while the disk writer is stepping);
 - hands every event to the log (one line each) and to subscribers, and the
@@ -50,6 +51,7 @@ from jackrec.config import Config
 from jackrec.control import Request, check_argument, refusal, reply
 from jackrec.control_socket import ControlServer, service_socket_path
 from jackrec.errors import JackrecError
+from jackrec.follow import followed_state
 from jackrec.hooks import HookRunner, check_hooks
 from jackrec.jackclient import server_label, server_reachable
 from jackrec.levels import MeterAccount, SharedMeters
@@ -82,7 +84,7 @@ REQUEST_TIMEOUT = 10.0
 STARTING_SECONDS = 5.0
 SUBSCRIBER_EVENTS = 1000
 #: Settings that belong to the session: they change when it is reopened.
-SESSION_KEYS = ("channels", "ports", "buffer", "preroll")
+SESSION_KEYS = ("channels", "ports", "buffer", "preroll", "transport", "freewheel")
 
 
 class Supervisor(Protocol):
@@ -183,7 +185,7 @@ class Service:
         self.supervisor = supervisor or Unsupervised()
         self.session: Session | None = None
         self.namer: TakeNamer | None = None
-        self.want_recording = config.service.start == "now"
+        self.want_recording = config.service.start == "now" and not self.following
         self._requests: queue.SimpleQueue[tuple[Request, Future[dict[str, Any]]]] = (
             queue.SimpleQueue()
         )
@@ -210,6 +212,12 @@ class Service:
     @property
     def settings(self) -> ServiceConfig:
         return self.config.service
+
+    @property
+    def following(self) -> int:
+        """The JACK states followed (settings ``transport``, ``freewheel``): then
+        takes begin and end with them, and ``[service] start`` is not used."""
+        return followed_state(self.config.transport, self.config.freewheel)
 
     # ---- the Controller protocol (any thread) ----
 
@@ -306,7 +314,9 @@ class Service:
         if self._outage is not None:
             self._outage.back = time.time()
             self._announce(events.ServerBack(label, self._outage.back - self._outage.lost))
-        if self.settings.start == "armed":
+        if self.following:
+            session.follow(self.following, self.namer.create)
+        elif self.settings.start == "armed":
             self._arm(session)
 
     def _session_options(self) -> SessionOptions:
@@ -355,7 +365,12 @@ class Service:
         if self.want_recording and idle and time.monotonic() >= self._next_begin:
             with contextlib.suppress(JackrecError):  # announced; tried again later
                 self._begin(session)
-        elif self.settings.start == "armed" and state == "stopped" and not self._disk_low:
+        elif (
+            self.settings.start == "armed"
+            and not self.following
+            and state == "stopped"
+            and not self._disk_low
+        ):
             self._arm(session)
 
     def _begin(self, session: Session, name: str | None = None) -> Path:
@@ -603,6 +618,7 @@ class Service:
             "preroll_seconds": status.preroll_seconds,
             "preroll_fill": round(status.preroll_fill, 3),
             "trigger_dbfs": status.trigger_dbfs,
+            "following": status.following,
             "dsp_load": round(status.dsp_load, 1),
             "period": status.period,
             "start": self.settings.start,

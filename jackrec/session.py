@@ -39,6 +39,7 @@ from jackrec.config import DEFAULT_HYSTERESIS_DB
 from jackrec.core.capture import Capture, CaptureStats
 from jackrec.core.latency import capture_latency, recompute_latencies
 from jackrec.errors import JackrecError, UsageError
+from jackrec.follow import describe as describe_following
 from jackrec.jackclient import open_client
 from jackrec.levels import Meters, dbfs
 from jackrec.ports import match_sources, physical_sources
@@ -140,6 +141,7 @@ class SessionStatus:
     disk_free: int | None
     trigger_dbfs: float | None = None  # the armed trigger's level
     preroll_seconds: float = 0.0  # the pre-roll kept for the next take (0: none)
+    following: str = ""  # what one take is, following JACK (jackrec.follow.describe)
 
 
 class Session:
@@ -368,7 +370,7 @@ class Session:
             return "stopped"
         writer = self._writer.status
         if writer.state == "idle":
-            armed = writer.preroll_frames or writer.trigger_level is not None
+            armed = writer.preroll_frames or writer.trigger_level is not None or writer.following
             return "armed" if armed else "stopped"
         return writer.state
 
@@ -392,6 +394,7 @@ class Session:
             disk_free=_disk_free(writer.take),
             trigger_dbfs=None if writer.trigger_level is None else dbfs(writer.trigger_level),
             preroll_seconds=preroll / client.samplerate,
+            following=describe_following(writer.following),
         )
 
     # ---- takes ----
@@ -545,6 +548,39 @@ class Session:
         self._submit(
             commands.Arm(self.now(), round(seconds * rate), trigger, rearm, take_frames, takes)
         )
+
+    def follow(
+        self,
+        state: int,
+        make_take: Callable[[], Take],
+        *,
+        duration_frames: int | None = None,
+        takes: int | None = None,
+    ) -> int | None:
+        """Record a take (from `make_take`) each time JACK's `state` comes on.
+
+        `state` holds `jackrec.core.capture.ROLLING` (the transport rolls)
+        and/or ``FREEWHEEL`` (JACK freewheels); with both, a take runs while
+        both are on.  Each take begins at the first frame of the first cycle
+        in which they are, and ends at the first frame of the cycle in which
+        one is no longer; a roll already under way begins a take at once.
+        With `duration_frames`, following ends that many stream frames
+        later, and a take still running ends there (returns that frame);
+        with `takes`, it begins no more than that many.
+        """
+        self.capture.watch(state)
+        at = self.now()
+        until = None if duration_frames is None else at + duration_frames
+        self._submit(commands.Follow(at, state, make_take, until, takes))
+        if until is not None:
+            self._submit(commands.Stop(until, reason="duration"))
+        return until
+
+    def unfollow(self) -> None:
+        """Begin no more takes on JACK's transport or freewheel."""
+        assert self._writer is not None
+        self._writer.submit(commands.Unfollow(self.now()))
+        self.capture.watch(0)
 
     def disarm(self) -> None:
         """Keep no pre-roll, listen for no trigger."""

@@ -169,7 +169,8 @@ class Take:
     ) -> None:
         """Say what begins the take (before `begin`).
 
-        `started_by` is ``command``, ``signal``, ``trigger`` or ``rotation``; `cue_frame`
+        `started_by` is ``command``, ``signal``, ``trigger``, ``rotation``,
+        ``transport`` or ``freewheel``; `cue_frame`
         the stream frame it was given at (the loud frame, for a trigger),
         `preroll_frames` after the take's first frame; `trigger` the
         trigger's settings (empty: none).

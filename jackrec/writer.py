@@ -17,6 +17,11 @@ Stream frames count every frame the process callback saw while capturing,
 including those it lost to a full ring: where the callback lost frames the
 writer writes exactly that much silence, so a take keeps the JACK timeline.
 
+Following JACK's transport or freewheel (`commands.Follow`), the writer
+reads the process callback's queue of state changes, each stamped with
+the first stream frame of the cycle that saw it, and begins and ends
+takes exactly there.
+
 With alignment (``--align``) every frame walked, written or not, also
 passes through an `Aligner`, which delays each channel of a take by its
 own number of frames (see `jackrec.align`).
@@ -42,7 +47,7 @@ import numpy.typing as npt
 
 from jackrec import commands, events
 from jackrec.align import Aligner
-from jackrec.core.capture import Capture, Gap
+from jackrec.core.capture import ROLLING, Capture, Gap
 from jackrec.errors import JackrecError
 from jackrec.levels import dbfs
 from jackrec.take import Take, TakeDeleted
@@ -98,6 +103,9 @@ class WriterStatus:
         Frames held back in the ring while idle (the pre-roll's fill).
     trigger_level
         The armed trigger's level (linear), if one is armed.
+    following
+        The JACK state followed (`jackrec.core.capture.ROLLING` and
+        ``FREEWHEEL`` bits; 0: none).
     position
         Stream frames walked past.
     stepped_at
@@ -112,6 +120,7 @@ class WriterStatus:
     preroll_frames: int = 0
     retained_frames: int = 0
     trigger_level: float | None = None
+    following: int = 0
     position: int = 0
     stepped_at: float = 0.0
 
@@ -158,6 +167,10 @@ class DiskWriter(threading.Thread):
         self._scanned = 0  # ring position up to which it has been listened to
         self._sidecar_reported: str | None = None
         self._aligner = Aligner(capture.channels) if align else None
+        self._follow: commands.Follow | None = None
+        self._followed: Take | None = None  # the take the follow began
+        self._follow_left: int | None = None  # takes it may still begin (None: no limit)
+        self._jack_state = 0  # the watched state, as of self.position
         # The writer's own state: only its thread changes it (by commands).
         self.state: State = "idle"
         self.take: Take | None = None
@@ -235,6 +248,7 @@ class DiskWriter(threading.Thread):
             preroll_frames=self.preroll_frames,
             retained_frames=self._capture.frames.read_space if self.state == "idle" else 0,
             trigger_level=self.trigger.level if self.trigger else None,
+            following=self._follow.state if self._follow else 0,
             position=self.position,
             stepped_at=time.monotonic(),
         )
@@ -274,6 +288,7 @@ class DiskWriter(threading.Thread):
             # publishes the frames behind it, so no gap inside `views` can
             # be missed here.
             gap = gaps.peek()
+            self._receive_state_changes()  # after peek(), like the gap
             if gap is not None and gap.ring_position == ring.read_position:
                 frames = self._until_next_command(gap.frames - self._gap_done)
                 if frames == 0 or (self.state == "idle" and ring.read_space <= self._keep()):
@@ -414,6 +429,52 @@ class DiskWriter(threading.Thread):
             self.take.write(self._aligner.process(block))
             frames -= len(block)
 
+    # ---- following JACK's transport and freewheel ----
+
+    def _receive_state_changes(self) -> None:
+        """Queue the callback's state changes as commands, in frame order.
+
+        The callback queues a change before it publishes the cycle's
+        frames, so a change is always read before the writer reaches it.
+        A change goes before the commands at its frame: a roll that stops
+        where a rotation was planned ends the take, and the rotation then
+        has nothing to cut (rather than beginning an empty take).
+        """
+        while (change := self._capture.states.pop()) is not None:
+            command = commands.StateChanged(
+                change.stream_frame, change.state, change.transport_frame
+            )
+            before = bisect.bisect_left(self._pending, command.at, key=lambda c: c.at)
+            self._pending.insert(before, command)
+
+    def _state_changed(self, change: commands.StateChanged) -> None:
+        """Begin or end the followed take where the followed state comes on or goes off."""
+        was, self._jack_state = self._jack_state, change.state
+        follow = self._follow
+        if follow is None:
+            return
+        on_before = was & follow.state == follow.state
+        on_now = change.state & follow.state == follow.state
+        too_late = follow.until is not None and change.at >= follow.until
+        spent = self._follow_left is not None and self._follow_left <= 0
+        if on_now and not on_before and self.state == "idle" and not (too_late or spent):
+            try:
+                take = follow.make_take()
+            except JackrecError as error:
+                self._emit(events.RecorderError(f"follow: {error}"))
+                return
+            started_by = "transport" if follow.state & ROLLING else "freewheel"
+            take.note_cause(started_by, self.position, 0, {})
+            self._begin_take(take)
+            if self._follow_left is not None:
+                self._follow_left -= 1
+            if follow.state & ROLLING:  # where the roll began, in the transport's frames
+                take.start["transport_frame"] = change.transport_frame
+            self._followed = take
+        elif on_before and not on_now and self.take is not None and self.take is self._followed:
+            gone = follow.state & ~change.state
+            self._end_take("transport stopped" if gone & ROLLING else "freewheel ended")
+
     # ---- commands ----
 
     def _due(self, command: commands.Command) -> int:
@@ -449,6 +510,8 @@ class DiskWriter(threading.Thread):
                 new.note_cause("rotation", self.position, 0, {})
                 self._begin_take(new)
                 self._hold, self._last_loud, self._ends_at = ends
+                if take is self._followed:  # the roll goes on in the next take
+                    self._followed = new
             case commands.Stop(reason=reason) if take is not None:
                 self._end_take(reason)
             case commands.Pause() if self.state == "recording":
@@ -473,6 +536,12 @@ class DiskWriter(threading.Thread):
                 self._take_frames, self._takes_left = command.take_frames, command.takes
             case commands.Disarm():
                 self._disarm()
+            case commands.Follow(takes=takes):
+                self._follow, self._follow_left = command, takes
+            case commands.Unfollow():
+                self._follow = None
+            case commands.StateChanged():
+                self._state_changed(command)
             case commands.Record(take=new) | commands.Rotate(take=new):
                 new.discard()  # a take that can no longer begin
 

@@ -16,7 +16,7 @@ import numpy as np
 import soundfile as sf
 
 from jackrec import counter
-from jackrec.core.capture import Capture
+from jackrec.core.capture import FREEWHEEL, ROLLING, Capture
 from jackrec.core.ring import FrameRing
 from jackrec.jackserver import DummyServer
 from jackrec.session import Session, SessionOptions
@@ -37,6 +37,8 @@ def exercise_ring() -> None:
     capture.take_meters()
     capture.stats().callback_ns_quantile(0.999)
     assert capture.open_gap() is None and capture.gaps.peek() is None
+    capture.watch(ROLLING | FREEWHEEL)
+    assert capture.states.pop() is None and not capture.freewheeling
     capture.close()
 
 
@@ -49,7 +51,12 @@ def exercise_recording(directory: Path) -> None:
             ).open()
             take = session.new_take(path, FileFormat("WAV", "FLOAT"))
             session.record(take)
-            time.sleep(1.0)
+            # the transport queried each cycle, a roll queued (nothing follows it)
+            session.capture.watch(ROLLING)
+            session.client.transport_start()
+            time.sleep(0.5)
+            session.client.transport_stop()
+            time.sleep(0.5)
             session.meters.poll()
             xruns = session.status().xruns
             session.close()

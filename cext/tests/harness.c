@@ -12,6 +12,11 @@
  *    along.
  *    The writer rebuilds the timeline (frames + silence for gaps) and checks
  *    it against the stream the JACK thread produced, frame by frame.
+ * 3. Freewheel: the same, with JACK freewheeling: cycles back to back, the
+ *    writer stalling, and not a frame lost (the callback waits for room);
+ *    the freewheel run is queued as state changes at its exact frames.
+ * 4. Transport: state changes queued at the first frame of the cycle that
+ *    saw them, with the transport's position.
  *
  * usage: harness [SCALE]   (SCALE divides the work; valgrind runs SCALE 50)
  */
@@ -126,9 +131,10 @@ static atomic_int producer_done;
 /* Sample of channel ch at stream frame n: exact in float32. */
 static float sample(uint64_t n, int ch) { return (float)(n % 1000003u) + 0.125f * (float)ch; }
 
+/* With a non-NULL arg, JACK freewheels: cycles back to back. */
 static void *jack_thread(void *arg)
 {
-    (void)arg;
+    int freewheel = arg != NULL;
     uint64_t n = 0;
     for (uint32_t cycle = 0; cycle < cycles; cycle++) {
         for (int ch = 0; ch < CHANNELS; ch++)
@@ -137,7 +143,7 @@ static void *jack_thread(void *arg)
         CHECK(fakejack_process(PERIOD, fakejack_arg) == 0);
         n += PERIOD;
         fakejack_frame_time += PERIOD;
-        if (cycle % 4 == 0)
+        if (cycle % 4 == 0 && !freewheel)
             nap(50000); /* a period passes: ~1.3 ms per 256 frames */
     }
     atomic_store(&producer_done, 1);
@@ -315,6 +321,126 @@ static void test_histogram(void)
         CHECK(jr_histogram_floor_ns(b) > jr_histogram_floor_ns(b - 1));
 }
 
+/* Freewheel from the first cycle: with a stalling writer the ring fills
+ * many times over, and the callback waits instead of dropping. */
+static void test_freewheel(void)
+{
+    jr_capture_t *capture = jr_capture_new(CHANNELS, RING_FRAMES, 16);
+    CHECK(capture);
+    for (int ch = 0; ch < CHANNELS; ch++) {
+        ports[ch] = port_buffers[ch];
+        jr_capture_set_port(capture, (uint32_t)ch, &ports[ch]);
+    }
+    CHECK(jr_capture_install(capture, (void *)1) == 0);
+    jr_capture_watch(capture, JR_STATE_FREEWHEEL);
+    jr_capture_set_capturing(capture, 1);
+    fakejack_freewheel(1, fakejack_freewheel_arg); /* JACK: between cycles */
+    CHECK(jr_capture_freewheeling(capture));
+
+    atomic_store(&producer_done, 0);
+    writer_t writer = {.capture = capture};
+    pthread_t jack, disk;
+    pthread_create(&disk, NULL, writer_thread, &writer);
+    pthread_create(&jack, NULL, jack_thread, (void *)1);
+    pthread_join(jack, NULL);
+    pthread_join(disk, NULL);
+    while (drain(&writer)) {
+    }
+    fakejack_freewheel(0, fakejack_freewheel_arg);
+    for (int ch = 0; ch < CHANNELS; ch++) /* the first cycle after */
+        for (int f = 0; f < PERIOD; f++)
+            port_buffers[ch][f] = sample((uint64_t)cycles * PERIOD + (uint64_t)f, ch);
+    CHECK(fakejack_process(PERIOD, fakejack_arg) == 0);
+    while (drain(&writer)) {
+    }
+
+    jr_capture_stats_t stats;
+    jr_capture_read_stats(capture, &stats);
+    CHECK(stats.frames_lost == 0 && stats.overflow_runs == 0);
+    CHECK(writer.timeline == stats.stream_frames && writer.gaps == 0);
+    jr_ring_t *states = jr_capture_states(capture);
+    jr_regions_t regions;
+    CHECK(jr_ring_read_regions(states, 4, &regions) == 2);
+    const jr_state_t *changes = regions.data[0];
+    CHECK(changes[0].stream_frame == 0 && changes[0].state == JR_STATE_FREEWHEEL);
+    CHECK(changes[1].stream_frame == (uint64_t)cycles * PERIOD && changes[1].state == 0);
+    jr_capture_free(capture);
+    printf("freewheel: %llu frames through a %u-frame ring with a stalling writer, none lost\n",
+           (unsigned long long)stats.stream_frames, RING_FRAMES);
+}
+
+static const jr_state_t *next_state(jr_capture_t *capture)
+{
+    jr_regions_t regions;
+    if (!jr_ring_read_regions(jr_capture_states(capture), 1, &regions))
+        return NULL;
+    return regions.data[0];
+}
+
+static void cycle(int times)
+{
+    for (int i = 0; i < times; i++) {
+        CHECK(fakejack_process(PERIOD, fakejack_arg) == 0);
+        fakejack_frame_time += PERIOD;
+        if (fakejack_transport_state == JackTransportRolling)
+            fakejack_transport_frame += PERIOD;
+    }
+}
+
+/* Rolls, stops, and a roll under way when watching stops and starts. */
+static void test_transport(void)
+{
+    static float buffer[PERIOD];
+    static float *port = buffer;
+    jr_capture_t *capture = jr_capture_new(1, 1024, 4);
+    CHECK(capture);
+    jr_capture_set_port(capture, 0, &port);
+    CHECK(jr_capture_install(capture, (void *)1) == 0);
+    fakejack_frame_time = 1000;
+    fakejack_transport_state = JackTransportStopped;
+    fakejack_transport_frame = 500;
+    jr_capture_set_capturing(capture, 1);
+    cycle(2); /* not watching: nothing queued */
+    CHECK(next_state(capture) == NULL);
+    jr_capture_watch(capture, JR_STATE_ROLLING);
+    cycle(3); /* stopped, as queued-before: nothing */
+    CHECK(next_state(capture) == NULL);
+    fakejack_transport_state = JackTransportRolling;
+    cycle(4);
+    fakejack_transport_state = JackTransportStopped;
+    cycle(1);
+    const jr_state_t *s = next_state(capture);
+    CHECK(s && s->stream_frame == 5 * PERIOD && s->state == JR_STATE_ROLLING);
+    CHECK(s->transport_frame == 500 && s->jack_frame == 1000 + 5 * PERIOD);
+    jr_ring_read_advance(jr_capture_states(capture), 1);
+    s = next_state(capture);
+    CHECK(s && s->stream_frame == 9 * PERIOD && s->state == 0);
+    CHECK(s->transport_frame == 500 + 4 * PERIOD);
+    jr_ring_read_advance(jr_capture_states(capture), 1);
+    /* the queue full (4 records): a change waits for room, then is queued */
+    for (int i = 0; i < 4; i++) {
+        fakejack_transport_state = i % 2 ? JackTransportStopped : JackTransportRolling;
+        cycle(1);
+    }
+    fakejack_transport_state = JackTransportRolling;
+    cycle(1);
+    CHECK(jr_ring_read_space(jr_capture_states(capture)) == 4);
+    jr_ring_read_advance(jr_capture_states(capture), 4);
+    cycle(1);
+    s = next_state(capture);
+    CHECK(s && s->stream_frame == 15 * PERIOD && s->state == JR_STATE_ROLLING);
+    jr_ring_read_advance(jr_capture_states(capture), 1);
+    /* watching ends while rolling: a last record says state 0 */
+    jr_capture_watch(capture, 0);
+    cycle(1);
+    s = next_state(capture);
+    CHECK(s && s->stream_frame == 16 * PERIOD && s->state == 0);
+    jr_ring_read_advance(jr_capture_states(capture), 1);
+    cycle(1);
+    CHECK(next_state(capture) == NULL);
+    jr_capture_free(capture);
+}
+
 int main(int argc, char **argv)
 {
     uint32_t scale = argc > 1 ? (uint32_t)atoi(argv[1]) : 1;
@@ -325,5 +451,7 @@ int main(int argc, char **argv)
     test_meters();
     test_ring();
     test_capture();
+    test_transport();
+    test_freewheel();
     return 0;
 }

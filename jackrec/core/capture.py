@@ -1,7 +1,8 @@
 """The recorder's realtime core, seen from Python.
 
 `Capture` owns the C ``jr_capture_t``: the process callback's state, the
-frame ring it fills and the queue of overflow gaps.  It is the one owner of
+frame ring it fills, the queue of overflow gaps and the queue of transport
+and freewheel changes.  It is the one owner of
 that memory and frees it in `close`, which must come after the JACK client
 is deactivated (the callback holds a pointer to it).
 """
@@ -59,6 +60,56 @@ class Gap:
             int(gap.frames),
             int(gap.jack_frame),
         )
+
+
+#: The bits of `StateChange.state` (and of `Capture.watch`).
+ROLLING = int(lib.JR_STATE_ROLLING)
+FREEWHEEL = int(lib.JR_STATE_FREEWHEEL)
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """The watched JACK state changed at the first frame of a cycle.
+
+    Attributes
+    ----------
+    stream_frame
+        The first frame of the cycle in which the change was first seen.
+    state
+        `ROLLING` and `FREEWHEEL` bits, of those watched, from then on.
+    transport_frame
+        The transport's position in that cycle (0 unless the transport is
+        watched).
+    jack_frame
+        JACK frame time of `stream_frame` (wraps at 2**32).
+    """
+
+    stream_frame: int
+    state: int
+    transport_frame: int
+    jack_frame: int
+
+
+class StateQueue:
+    """Consumer side of the callback's queue of `StateChange` records."""
+
+    def __init__(self, pointer: Any) -> None:
+        self._ptr = pointer
+        self._regions = ffi.new("jr_regions_t *")
+
+    def pop(self) -> StateChange | None:
+        """The oldest queued change (taken off the queue), or None."""
+        if lib.jr_ring_read_regions(self._ptr, 1, self._regions) == 0:
+            return None
+        record = ffi.cast("jr_state_t *", self._regions.data[0])[0]
+        change = StateChange(
+            int(record.stream_frame),
+            int(record.state),
+            int(record.transport_frame),
+            int(record.jack_frame),
+        )
+        lib.jr_ring_read_advance(self._ptr, 1)
+        return change
 
 
 @dataclass(frozen=True)
@@ -159,6 +210,7 @@ class Capture:
         self.channels = channels
         self.frames = FrameRing(lib.jr_capture_frames(pointer), channels)
         self.gaps = GapQueue(lib.jr_capture_gaps(pointer))
+        self.states = StateQueue(lib.jr_capture_states(pointer))
         self._stats = ffi.new("jr_capture_stats_t *")
         self._peaks = np.zeros(channels, dtype=np.float32)
         self._sums = np.zeros(channels, dtype=np.float32)
@@ -171,7 +223,7 @@ class Capture:
         return bool(lib.jr_capture_memory_locked(self._ptr))
 
     def install(self, client: jack.Client, ports: Sequence[jack.Port]) -> None:
-        """Make the C callback the process callback of an inactive `client`.
+        """Make the C callbacks the process and freewheel callbacks of an inactive `client`.
 
         Only ``void *`` crosses from JACK-Client's ffi into ours.
         """
@@ -185,6 +237,15 @@ class Capture:
     def set_capturing(self, capturing: bool) -> None:
         """Start or stop feeding the ring (metering never stops)."""
         lib.jr_capture_set_capturing(self._ptr, int(capturing))
+
+    def watch(self, state: int) -> None:
+        """Queue changes of these `ROLLING` / `FREEWHEEL` bits (0: none) while capturing."""
+        lib.jr_capture_watch(self._ptr, state)
+
+    @property
+    def freewheeling(self) -> bool:
+        """Whether JACK freewheels (as its freewheel callback last said)."""
+        return bool(lib.jr_capture_freewheeling(self._ptr))
 
     def stats(self) -> CaptureStats:
         lib.jr_capture_read_stats(self._ptr, self._stats)

@@ -203,10 +203,10 @@ class ConsoleApp(App[int]):
             self.notify("not recording")
 
     def action_arm(self) -> None:
-        """Arm what the settings ask for (pre-roll, level trigger), or disarm."""
+        """Arm what the settings ask for (pre-roll, level trigger, following), or disarm."""
         recorder = self.recorder
         status = recorder.status()
-        if status.preroll_seconds > 0 or status.trigger_dbfs is not None:
+        if status.preroll_seconds > 0 or status.trigger_dbfs is not None or status.following:
             if self._carry_out(recorder.disarm):
                 self.notify("disarmed")
             return

@@ -2,10 +2,10 @@
 
 Saved to the config file that ``jackrec record`` reads too.  Format, bits,
 quality, dither, directory, template, pre-roll, trigger (level, hold,
-release), rotation and the hooks apply from the next take (or the next
-arming); channels, ports, buffer size and alignment from the next session.
-Hooks are written as a command line (split as a shell would, run without
-one: `jackrec.hooks`).
+release), following JACK's transport or freewheel, rotation and the hooks
+apply from the next take (or the next arming); channels, ports, buffer size
+and alignment from the next session.  Hooks are written as a command line
+(split as a shell would, run without one: `jackrec.hooks`).
 
 The screen shows the settings in effect (the command line's over the
 file's) and saves only the ones the engineer changed, so a ``--dir`` given
@@ -46,6 +46,8 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "trigger": lambda text: float(text) if text.strip() else None,
     "trigger_hold": lambda text: float(text) if text.strip() else None,
     "trigger_release": lambda text: float(text) if text.strip() else None,
+    "transport": bool,
+    "freewheel": bool,
     "channels": lambda text: int(text) if text.strip() else None,
     "ports": str.split,
     "buffer": lambda text: float(text.strip() or 0),
@@ -127,6 +129,12 @@ class SettingsScreen(ModalScreen[Config | None]):
                 yield optional_number(c.trigger_hold, "trigger_hold", "takes end on r")
                 yield Label("trigger release (dBFS)")
                 yield optional_number(c.trigger_release, "trigger_release", "6 dB below trigger")
+                yield Label("follow transport")
+                yield Checkbox("armed: a take per roll", c.transport, id="transport", compact=True)
+                yield Label("follow freewheel")
+                yield Checkbox(
+                    "armed: a take per freewheel run", c.freewheel, id="freewheel", compact=True
+                )
                 yield Label("channels (next session)")
                 yield Input(
                     "" if c.channels is None else str(c.channels), id="channels", type="integer"

@@ -71,7 +71,9 @@ class TransportBar(Widget):
         if status.state == "armed":
             if status.trigger_dbfs is not None:
                 label += f" ≥{status.trigger_dbfs:.0f} dB"
-            if status.preroll_fill or status.trigger_dbfs is None:
+            if status.following:
+                label += f" per {status.following}"
+            if status.preroll_fill or not (status.trigger_dbfs is not None or status.following):
                 label += f" {status.preroll_fill:4.0%}"
         seconds = status.take_frames / status.sample_rate if status.sample_rate else 0.0
         width = self.size.width or 80
