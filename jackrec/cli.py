@@ -39,9 +39,10 @@ from jackrec.repair import RepairError, repair
 from jackrec.session import Session, SessionOptions
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SignalSource
+from jackrec.split import channel_limit, check_split, groups_of, widest
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, format_clock, summary_text
 from jackrec.take import check_names as check_take_names
-from jackrec.takefile import FORMATS, FileFormat, resolve_format
+from jackrec.takefile import FORMATS, FileFormat, format_name_of, resolve_format
 from jackrec.units import parse_duration
 
 log = logging.getLogger("jackrec")
@@ -90,6 +91,14 @@ def parse_quality(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number from 0 to 1")
     return value
+
+
+def parse_split(text: str) -> str:
+    try:
+        check_split(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def whole_number(text: str) -> int:
@@ -362,6 +371,14 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="stop a hook after this long (default 60)",
     )
+    parser.add_argument(
+        "--split",
+        type=parse_split,
+        metavar="mono|pairs|GROUPS",
+        help="one file per channel, per pair, or per group of channels (1-2,3-8,9-64), "
+        "named after the take and the channels; a take wider than its format holds "
+        "(FLAC: 8) is split into groups of that many by itself",
+    )
 
 
 def record_command(args: argparse.Namespace) -> int:
@@ -377,8 +394,13 @@ def record_command(args: argparse.Namespace) -> int:
     options = session_options(args, config)
 
     def file_format(channels: int, rate: int) -> FileFormat:
+        name = format_name_of(args.file, format_name)
+        try:
+            groups = groups_of(config.split, channels, channel_limit(name))
+        except ValueError as error:
+            raise UsageError(str(error)) from None
         chosen = resolve_format(
-            args.file, format_name, bits, channels, rate, duration,
+            args.file, format_name, bits, widest(groups, channels), rate, duration,
             quality=config.quality, dither=config.dither,
         )  # fmt: skip
         refuse_vain_options(args, chosen)
@@ -398,7 +420,11 @@ def record_command(args: argparse.Namespace) -> int:
         try:
             if stop_requested(0):  # a signal while connecting: nothing was recorded
                 raise JackrecError("interrupted before recording began", exit_code=130)
-            take = session.new_take(args.file, file_format(session.channels, session.sample_rate))
+            take = session.new_take(
+                args.file,
+                file_format(session.channels, session.sample_rate),
+                split=config.split,
+            )
             rate = session.sample_rate
             session.record(
                 take, duration_frames=None if duration is None else round(duration * rate)
@@ -437,7 +463,7 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def take_options(args: argparse.Namespace, config: Config) -> None:
-    """The command line's quality, dither and hooks over the settings'; checked.
+    """The command line's quality, dither, hooks and split over the settings'; checked.
 
     Raises
     ------
@@ -454,6 +480,8 @@ def take_options(args: argparse.Namespace, config: Config) -> None:
             setattr(config, hook, command)
     if args.hook_timeout is not None:
         config.hook_timeout = args.hook_timeout
+    if args.split is not None:
+        config.split = args.split
     config.check("command line")
     check_hooks(config)
 
@@ -645,6 +673,10 @@ def tui_command(args: argparse.Namespace) -> int:
     options = session_options(args, config, preroll=config.preroll)
     # Settings that cannot record are refused now, not at the first take.
     channels = options.channels or 1
+    try:
+        channels = widest(groups_of(config.split, channels, channel_limit(config.format)), channels)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     chosen = resolve_format(
         Path("take"), config.format, config.bits, channels, 48000, None,
         quality=config.quality, dither=config.dither,

@@ -23,6 +23,7 @@ Example::
     dither = true
     on_close = ["/usr/local/bin/archive-take"]
     hook_timeout = 60.0
+    split = "pairs"
 
 ``trigger`` (dBFS, absent: off) is the level at which the console, once
 armed with ``a``, begins a take by itself; ``jackrec record`` does not use it.
@@ -34,6 +35,8 @@ a take; ``bits`` does not apply to the lossy formats.  ``on_start``,
 ``on_close`` and ``on_rotate`` are commands (argument lists, run without a
 shell) that `jackrec.hooks` runs for each take, each for at most
 ``hook_timeout`` seconds.
+``split`` (``--split``: ``mono``, ``pairs`` or groups like ``1-2,3-8,9-64``)
+writes each take as one file per channel or group (`jackrec.split`).
 A ``[service]`` table holds ``jackrec serve``'s own settings
 (`jackrec.service_config`).
 """
@@ -52,12 +55,14 @@ import tomli_w
 
 from jackrec.errors import UsageError
 from jackrec.service_config import ServiceConfig
+from jackrec.split import check_split
 from jackrec.takefile import EXTENSIONS, FORMATS
 
 BITS = ("16", "24", "32", "float")
 #: The settings that are hooks (`jackrec.hooks`), one for each moment of a take.
 HOOKS = ("on_start", "on_close", "on_rotate")
 MAX_HOOK_TIMEOUT = 86400.0
+MAX_CHANNELS = 2048  # JACK's ports per client (jackrec.session.MAX_CHANNELS)
 
 
 @dataclass
@@ -80,6 +85,7 @@ class Config:
     on_close: list[str] | None = None
     on_rotate: list[str] | None = None
     hook_timeout: float = 60.0
+    split: str | None = None  # mono, pairs or groups (jackrec.split); None: one file
     service: ServiceConfig = field(default_factory=ServiceConfig)  # the [service] table
 
     def check(self, where: str) -> None:
@@ -89,8 +95,8 @@ class Config:
             problems.append(f"format must be one of {', '.join(FORMATS)}")
         if self.bits is not None and self.bits not in BITS:
             problems.append(f"bits must be one of {', '.join(BITS)}")
-        if self.channels is not None and not 1 <= self.channels <= 1024:
-            problems.append("channels must be 1 to 1024")
+        if self.channels is not None and not 1 <= self.channels <= MAX_CHANNELS:
+            problems.append(f"channels must be 1 to {MAX_CHANNELS}")
         if not 0 < self.buffer <= 3600:
             problems.append("buffer must be above 0 and at most 3600 seconds")
         if not 0 <= self.preroll <= 600:
@@ -102,6 +108,11 @@ class Config:
         for hook in HOOKS:
             if getattr(self, hook) == []:
                 problems.append(f"{hook} must name a command (or be left out)")
+        if self.split is not None:
+            try:
+                check_split(self.split)
+            except ValueError as error:
+                problems.append(f"split: {error}")
         if not 0 < self.hook_timeout <= MAX_HOOK_TIMEOUT:
             problems.append(f"hook_timeout must be above 0 and at most {MAX_HOOK_TIMEOUT:g} s")
         try:
@@ -186,6 +197,7 @@ TYPES: dict[str, type | tuple[type, ...]] = {
     "channels": int, "ports": list, "buffer": (int, float), "preroll": (int, float),
     "trigger": (int, float), "align": bool, "quality": (int, float), "dither": bool,
     "on_start": list, "on_close": list, "on_rotate": list, "hook_timeout": (int, float),
+    "split": str,
 }  # fmt: skip
 
 

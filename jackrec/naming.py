@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from jackrec.config import Config
-from jackrec.errors import JackrecError
+from jackrec.errors import JackrecError, UsageError
 from jackrec.session import Session
+from jackrec.split import channel_limit, groups_of, widest
 from jackrec.take import Take
 from jackrec.takefile import EXTENSIONS, FileFormat, resolve_format
 
@@ -45,14 +46,18 @@ class TakeNamer:
         ------
         UsageError
             When the settings cannot record it (FLAC with 32-bit samples,
-            more channels armed than the format holds, Opus at 44.1 kHz).
+            a split group wider than the format holds, Opus at 44.1 kHz).
         """
         config = config or self.config
         armed = max(1, sum(self.session.armed))
+        try:
+            groups = groups_of(config.split, armed, channel_limit(config.format))
+        except ValueError as error:
+            raise UsageError(str(error)) from None
         # The format is named, so the file name does not matter.
         return resolve_format(
-            Path("take"), config.format, config.bits, armed, self.session.sample_rate, None,
-            quality=config.quality, dither=config.dither,
+            Path("take"), config.format, config.bits, widest(groups, armed),
+            self.session.sample_rate, None, quality=config.quality, dither=config.dither,
         )  # fmt: skip
 
     def create(self, name: str | None = None, notes: dict[str, Any] | None = None) -> Take:
@@ -84,6 +89,6 @@ class TakeNamer:
         else:
             while (path := directory / config.take_name(number, dt.datetime.now())).exists():
                 number += 1
-        take = self.session.new_take(path, self.file_format(), notes)
+        take = self.session.new_take(path, self.file_format(), notes, config.split)
         self.number = number
         return take

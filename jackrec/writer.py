@@ -251,8 +251,7 @@ class DiskWriter(threading.Thread):
             self._apply_due_commands()
             if self.state == "idle" and self.trigger is not None:
                 self._listen(self.trigger)
-            behind = ring.read_space > ring.capacity // 8
-            views = ring.peek(self._catch_up_block if behind else self._block)
+            views = ring.peek(self._block_frames(ring.read_space > ring.capacity // 8))
             # Looked at after peek(): the callback queues a gap before it
             # publishes the frames behind it, so no gap inside `views` can
             # be missed here.
@@ -313,6 +312,12 @@ class DiskWriter(threading.Thread):
         self._pending.insert(0, commands.Record(at, take))
         self._emit(events.TriggerFired(at))
 
+    def _block_frames(self, behind: bool) -> int:
+        """Frames per write: a split take's own (its files are narrower than the stream)."""
+        if self.state == "recording" and self.take is not None and self.take.split:
+            return self.take.block_frames(CATCH_UP_BYTES if behind else BLOCK_BYTES)
+        return self._catch_up_block if behind else self._block
+
     def _keep(self) -> int:
         """Frames to hold back while idle: the pre-roll, at least the guard."""
         return max(self.preroll_frames, self._guard)
@@ -338,7 +343,7 @@ class DiskWriter(threading.Thread):
             at = self.take.frames
             self.take.add_gap(frames, gap.jack_frame)  # at the frame the silence starts
             if aligner is None:
-                self.take.write_silence(frames, self._block)
+                self.take.write_silence(frames, self._block_frames(behind=False))
             else:
                 self._write_aligned_silence(frames)
             self._emit(events.FramesLost(self.take.path, at, frames))

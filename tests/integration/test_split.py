@@ -1,0 +1,129 @@
+"""Split takes (``--split``) on a real JACK server: one take, several files.
+
+Every file of a split take must hold the same frames, from the same stream
+frame, with its channels in order: the counter signal says so sample by
+sample (file channel j of a file holding take channels a..b is the
+counter of source channel a + j, at the same position in every file).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from jackrec import counter
+from jackrec.sidecar import read_sidecar, sidecar_path
+from jackrec.source import SourceProcess
+from tests.conftest import RATE, run_jackrec
+
+SECONDS = 2
+
+
+def record(generator: SourceProcess, take: Path, channels: int, *options: str) -> dict[str, object]:
+    ports = [arg for port in generator.port_names[:channels] for arg in ("-p", port)]
+    timing = ["-d", str(SECONDS), "--json", *options]
+    result = run_jackrec(["record", "--server", generator.server, *ports, *timing, str(take)])
+    assert result.returncode == 0, result.stderr
+    summary: dict[str, object] = json.loads(result.stdout)
+    return summary
+
+
+def position_of(sample: float, channel: int) -> int:
+    """The counter position (mod its period) of `sample` on source `channel` (from 0)."""
+    value = round(sample * 32768) + 32768
+    return (value - channel * counter.STRIDE) % counter.PERIOD
+
+
+def check_files(take: Path, groups: list[list[int]]) -> dict[str, Any]:
+    """Check every file of `take` against the counter; returns the sidecar."""
+    sidecar = read_sidecar(take)
+    assert sidecar["complete"] is True and sidecar["frames"] == SECONDS * RATE
+    assert [entry["channels"] for entry in sidecar["files"]] == groups
+    assert not take.exists()  # the take is its files and its sidecar
+    start = None
+    for entry in sidecar["files"]:
+        data, rate = sf.read(str(take.parent / entry["file"]), dtype="float32", always_2d=True)
+        assert rate == RATE and data.shape == (SECONDS * RATE, len(entry["channels"]))
+        assert entry["frames"] == SECONDS * RATE
+        first = position_of(float(data[0, 0]), entry["channels"][0] - 1)
+        start = first if start is None else start
+        assert first == start, f"{entry['file']} starts on another frame"
+        for j, channel in enumerate(entry["channels"]):
+            np.testing.assert_array_equal(
+                data[:, j], counter.expected(channel - 1, start, len(data)), entry["file"]
+            )
+    return sidecar
+
+
+def test_groups_are_exact_in_every_file(generator: SourceProcess, tmp_path: Path) -> None:
+    take = tmp_path / "take.wav"
+    summary = record(generator, take, 12, "--split", "1-3,4,5-12")
+    assert summary["frames"] == SECONDS * RATE and summary["frames_lost"] == 0
+    sidecar = check_files(take, [[1, 2, 3], [4], list(range(5, 13))])
+    assert sidecar["split"] == "1-3,4,5-12"
+    assert [entry["file"] for entry in sidecar["files"]] == [
+        "take_01-03_counter_out.wav",
+        "take_04_counter_out_4.wav",
+        "take_05-12_counter_out.wav",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*(entry["file"] for entry in sidecar["files"]), "take.wav.json"]
+    )
+    # one take: its channels, peaks and names are the take's, in order
+    assert [c["sources"] for c in sidecar["channels"]] == [
+        [port] for port in generator.port_names[:12]
+    ]
+
+
+def test_mono_and_pairs(generator: SourceProcess, tmp_path: Path) -> None:
+    record(generator, tmp_path / "m.w64", 3, "--split", "mono")
+    check_files(tmp_path / "m.w64", [[1], [2], [3]])
+    record(generator, tmp_path / "p.caf", 3, "--split", "pairs", "--bits", "24")
+    check_files(tmp_path / "p.caf", [[1, 2], [3]])
+
+
+def test_flac_splits_by_itself_at_eight(generator: SourceProcess, tmp_path: Path) -> None:
+    take = tmp_path / "wide.flac"
+    record(generator, take, 12, "--bits", "16")
+    sidecar = check_files(take, [list(range(1, 9)), list(range(9, 13))])
+    assert sidecar["split"] == "auto"
+    assert [entry["format"] for entry in sidecar["files"]] == ["FLAC", "FLAC"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--split", "1-2,4-8"], "groups must follow one another"),
+        (["--split", "stereo"], "'stereo' is not a channel"),
+        (["-c", "4", "--split", "1-2"], "groups cover channels 1-2; the take has 4"),
+        (["-c", "12", "--split", "1-9,10-12", "-f", "flac"], "wider than the 8 channels"),
+    ],
+)
+def test_bad_splits_are_one_line_usage_errors(
+    generator: SourceProcess, tmp_path: Path, options: list[str], message: str
+) -> None:
+    take = tmp_path / "bad.wav"
+    result = run_jackrec(["record", "--server", generator.server, *options, str(take)])
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_file_of_the_split_refuses_the_take(
+    generator: SourceProcess, tmp_path: Path
+) -> None:
+    (tmp_path / "take_02_counter_out_2.wav").write_bytes(b"keep")
+    ports = ["-p", generator.port_names[0], "-p", generator.port_names[1]]
+    take = tmp_path / "take.wav"
+    split = ["--split", "mono", "-d", "1"]
+    result = run_jackrec(["record", "--server", generator.server, *ports, *split, str(take)])
+    assert result.returncode == 1
+    assert "never overwrites" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["take_02_counter_out_2.wav"]
+    assert (tmp_path / "take_02_counter_out_2.wav").read_bytes() == b"keep"
+    assert not sidecar_path(take).exists()
