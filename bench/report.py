@@ -479,9 +479,10 @@ def split_section() -> list[str]:
         "--split` at 48 kHz / period 256 on a private asynchronous dummy server without driver "
         "ports, the counter client on 2047 ports (JACK2 holds 4095 ports a server: 4096 less "
         "port 0) and jackrec on 2048, one client's limit (its last input unconnected); takes "
-        "to the local disk.  Medians of the runs; *lost*: frames jackrec lost (the ring "
-        "overflowed); *to disk*: the time from the take's first frame to its finalized "
-        "sidecar over its `--duration` (above 1 the writer fell behind the stream); *CPU*: "
+        "to the local disk.  Medians of the runs; *lost*: frames jackrec lost (its 2 s ring "
+        "overflowed: the writer fell behind for good); *to disk*: the time from the take's "
+        "first frame to its finalized sidecar over its `--duration` (above 1 the writer fell "
+        "behind the stream); *CPU*: "
         "jackrec's user + system time over the run's wall time (start-up included), in cores.",
         "",
         "| channels | bits | --split | files | stream MB/s | runs | lost | xruns | to disk "
@@ -500,4 +501,14 @@ def split_section() -> list[str]:
             f"| {fmt(median(runs, to_disk), 2)} "
             f"| {fmt(median(runs, lambda row: row['cpu'] / row['wall']), 2)} |"
         )
+    idle = rows["split_idle"]
+    if idle:
+        speed = median(idle, lambda row: row["speed"])
+        xruns = median(idle, lambda row: row["xruns"])
+        text += [
+            "",
+            f"The server with the counter client alone (no recorder): its stream ran at "
+            f"{fmt(speed, 2)} times the speed of the wall clock, with {fmt(xruns)} xruns in "
+            f"{idle[0]['seconds']:g} s (medians).",
+        ]
     return [*text, ""]

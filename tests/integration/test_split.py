@@ -60,17 +60,17 @@ def check_files(take: Path, groups: list[list[int]]) -> dict[str, Any]:
     return sidecar
 
 
+NAMES = ["take_01-03_counter_out.wav", "take_04_counter_out_4.wav", "take_05-12_counter_out.wav"]
+
+
 def test_groups_are_exact_in_every_file(generator: SourceProcess, tmp_path: Path) -> None:
     take = tmp_path / "take.wav"
     summary = record(generator, take, 12, "--split", "1-3,4,5-12")
     assert summary["frames"] == SECONDS * RATE and summary["frames_lost"] == 0
+    assert summary["files"] == [str(tmp_path / name) for name in NAMES]
     sidecar = check_files(take, [[1, 2, 3], [4], list(range(5, 13))])
     assert sidecar["split"] == "1-3,4,5-12"
-    assert [entry["file"] for entry in sidecar["files"]] == [
-        "take_01-03_counter_out.wav",
-        "take_04_counter_out_4.wav",
-        "take_05-12_counter_out.wav",
-    ]
+    assert [entry["file"] for entry in sidecar["files"]] == NAMES
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [*(entry["file"] for entry in sidecar["files"]), "take.wav.json"]
     )
