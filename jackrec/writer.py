@@ -194,13 +194,16 @@ class DiskWriter(threading.Thread):
         self._publish()
 
     def _step(self) -> None:
+        self._receive_all()
+        self._guarded(self._advance)
+        self._publish()
+
+    def _receive_all(self) -> None:
         while True:
             try:
                 self._receive(self._commands.get_nowait())
             except queue.Empty:
                 break
-        self._guarded(self._advance)
-        self._publish()
 
     def _receive(self, command: commands.Command) -> None:
         if isinstance(command, commands.AT_ONCE):
@@ -247,7 +250,17 @@ class DiskWriter(threading.Thread):
 
     def _advance(self) -> None:
         ring, gaps = self._capture.frames, self._capture.gaps
+        stepped = time.monotonic()
         while True:
+            if time.monotonic() - stepped > POLL_SECONDS:
+                # A writer slower than the stream never runs out of frames:
+                # it takes the commands given since (a stop, a marker), and
+                # keeps its status and the sidecar current, as it goes.
+                self._receive_all()
+                self._publish()
+                if self.take is not None:
+                    self.take.update_progress()
+                stepped = time.monotonic()
             self._apply_due_commands()
             if self.state == "idle" and self.trigger is not None:
                 self._listen(self.trigger)

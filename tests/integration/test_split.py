@@ -9,17 +9,21 @@ counter of source channel a + j, at the same position in every file).
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 import soundfile as sf
 
 from jackrec import counter
 from jackrec.sidecar import read_sidecar, sidecar_path
 from jackrec.source import SourceProcess
-from tests.conftest import RATE, run_jackrec
+from jackrec.take import Take
+from jackrec.takefile import FileFormat
+from tests.conftest import RATE, open_session, run_jackrec
 
 SECONDS = 2
 
@@ -127,3 +131,34 @@ def test_an_existing_file_of_the_split_refuses_the_take(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["take_02_counter_out_2.wav"]
     assert (tmp_path / "take_02_counter_out_2.wav").read_bytes() == b"keep"
     assert not sidecar_path(take).exists()
+
+
+class SlowTake(Take):
+    """A take on a disk slower than the stream: the writer never catches up."""
+
+    def write(self, frames: npt.NDArray[np.float32]) -> None:
+        time.sleep(2 * len(frames) / RATE)  # half as fast as real time
+        super().write(frames)
+
+
+def test_a_writer_slower_than_the_stream_still_stops(
+    generator: SourceProcess, tmp_path: Path
+) -> None:
+    """Commands given while the writer is behind reach it (found at 2048 channels)."""
+    session = open_session(generator, "jackrec-slowsplit", buffer_seconds=0.5)
+    try:
+        info = session.take_info(tmp_path / "slow.wav", FileFormat("WAV", "FLOAT"), split="mono")
+        take = SlowTake.create(info, session.channels)
+        session.record(take)
+        time.sleep(1.5)  # behind by now, and losing frames
+        session.marker("late")
+        session.stop()
+        deadline = time.monotonic() + 10
+        while take.ended_by is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert take.ended_by == "stop request"
+    finally:
+        session.close()
+    sidecar = read_sidecar(take.path)
+    assert sidecar["frames_lost"] > 0 and [m["label"] for m in sidecar["markers"]] == ["late"]
+    assert sidecar["complete"] is True
