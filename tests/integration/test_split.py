@@ -9,6 +9,8 @@ counter of source channel a + j, at the same position in every file).
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,14 @@ from jackrec.sidecar import read_sidecar, sidecar_path
 from jackrec.source import SourceProcess
 from jackrec.take import Take
 from jackrec.takefile import FileFormat
-from tests.conftest import RATE, open_session, run_jackrec
+from tests.conftest import (
+    RATE,
+    jackrec_command,
+    let_it_record,
+    open_session,
+    run_jackrec,
+    stop_process,
+)
 
 SECONDS = 2
 
@@ -162,3 +171,32 @@ def test_a_writer_slower_than_the_stream_still_stops(
     sidecar = read_sidecar(take.path)
     assert sidecar["frames_lost"] > 0 and [m["label"] for m in sidecar["markers"]] == ["late"]
     assert sidecar["complete"] is True
+
+
+def test_a_killed_split_take_is_repaired_file_by_file(
+    generator: SourceProcess, tmp_path: Path
+) -> None:
+    take = tmp_path / "killed.flac"
+    ports = [arg for port in generator.port_names[:3] for arg in ("-p", port)]
+    command = ["record", "--server", generator.server, "-q", *ports, "--split", "mono"]
+    process = subprocess.Popen(jackrec_command(*command, str(take)))
+    try:
+        let_it_record(take, 1.5)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        stop_process(process)
+    sidecar = read_sidecar(take)
+    assert sidecar["complete"] is False
+    files = [tmp_path / entry["file"] for entry in sidecar["files"]]
+    result = run_jackrec(["repair", *map(str, files)])
+    assert result.returncode == 0, result.stderr
+    assert all("repaired" in line for line in result.stdout.splitlines())
+    start = None
+    for channel, path in enumerate(files):
+        data, _ = sf.read(str(path), dtype="float32", always_2d=True)
+        assert len(data) >= RATE  # a second and more: all but the encoder's last block
+        first = position_of(float(data[0, 0]), channel)
+        start = first if start is None else start
+        assert first == start
+        np.testing.assert_array_equal(data[:, 0], counter.expected(channel, start, len(data)))
