@@ -37,7 +37,7 @@ from jackrec.levels import dbfs
 from jackrec.ports import list_ports
 from jackrec.repair import RepairError, repair
 from jackrec.session import Session, SessionOptions
-from jackrec.sidecar import read_sidecar
+from jackrec.sidecar import read_sidecar, sidecar_path
 from jackrec.source import SignalSource
 from jackrec.split import channel_limit, check_split, groups_of, widest
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, format_clock, summary_text
@@ -597,13 +597,16 @@ def markers_command(args: argparse.Namespace) -> int:
 def take_cues(path: Path) -> tuple[list[Cue], int, str] | None:
     """The cue points of `path`, its sample rate and where they came from.
 
-    A WAV or RF64 file's own cue points, else (another container, or a take
-    that was never finalized) those its sidecar lists; None without either.
+    A WAV or RF64 file's own cue points, else (another container, a take
+    that was never finalized, or a split take, whose name is only its
+    sidecar's) those its sidecar lists; None without either.
     """
-    try:
-        in_file = read_cues(path)
-    except RepairError as error:
-        raise JackrecError(f"{path}: {error}") from None
+    in_file = None
+    if path.exists() or not sidecar_path(path).exists():
+        try:
+            in_file = read_cues(path)
+        except RepairError as error:
+            raise JackrecError(f"{path}: {error}") from None
     if in_file is not None and in_file[0]:
         return *in_file, "file"
     try:

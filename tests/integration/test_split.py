@@ -96,6 +96,10 @@ def test_groups_are_exact_in_every_file(generator: SourceProcess, tmp_path: Path
 def test_mono_and_pairs(generator: SourceProcess, tmp_path: Path) -> None:
     record(generator, tmp_path / "m.w64", 3, "--split", "mono")
     check_files(tmp_path / "m.w64", [[1], [2], [3]])
+    # the take's name gives its markers (from its sidecar), as any take's
+    listing = run_jackrec(["markers", "--json", str(tmp_path / "m.w64")])
+    assert listing.returncode == 0, listing.stderr
+    assert json.loads(listing.stdout)["from"] == "sidecar"
     record(generator, tmp_path / "p.caf", 3, "--split", "pairs", "--bits", "24")
     check_files(tmp_path / "p.caf", [[1, 2], [3]])
 
