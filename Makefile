@@ -33,9 +33,11 @@ test: venv lint sanitize
 	$(MAKE) --no-print-directory package
 
 # `make bench` runs the full profile (about 50 minutes); `make bench QUICK=1`
-# a few minutes.  Results: bench/results/, docs/benchmarks.md.
+# a few minutes.  Then 2048 channels in split takes (bench/split.py, a few
+# minutes).  Results: bench/results/, docs/benchmarks.md.
 bench: venv $(VENV)/.bench
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.split $(if $(QUICK),--quick)
 
 screenshots: venv
 	$(BIN)/python -m tests.tui.screenshots

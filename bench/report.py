@@ -17,6 +17,7 @@ from bench.recorders import CLIENT_NAMES, RECORDERS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+RESULTS = ROOT / "bench" / "results"
 LABELS = {"jackrec": "jackrec", "jack_capture": "jack_capture", "python": "Python recipe"}
 
 Row = dict[str, Any]
@@ -438,6 +439,76 @@ def write(results_path: Path) -> None:
         *ring_table(rings),
         "",
     ]
+    text += split_section()
     if plotted:
         text += ["## Plot", "", "![lost frames and CPU per channel](benchmarks.png)", ""]
     (DOCS / "benchmarks.md").write_text("\n".join(text))
+
+
+def newest(profile: str) -> Path | None:
+    """The newest results file of `profile` (full, quick, split)."""
+    found = sorted(RESULTS.glob(f"*-{profile}.jsonl"))
+    return found[-1] if found else None
+
+
+def write_latest() -> None:
+    """Regenerate the report from the newest full results (else quick ones)."""
+    path = newest("full") or newest("quick")
+    if path is not None:
+        write(path)
+
+
+def to_disk(row: Row) -> float | None:
+    """A split run's time to disk over its duration (None: it never finalized)."""
+    return None if row["writing"] is None else float(row["writing"]) / row["seconds"]
+
+
+def split_section() -> list[str]:
+    """2048 channels in split takes (`bench.split`), from its newest results."""
+    path = newest("split")
+    if path is None:
+        return []
+    machine, rows = load(path)
+    cases: dict[tuple[int, str, str], list[Row]] = defaultdict(list)
+    for row in rows["split"]:
+        cases[(row["channels"], row["bits"], row["split"])].append(row)
+    text = [
+        "## 2048 channels: split takes",
+        "",
+        f"`bench/split.py` (`{path.relative_to(ROOT)}`, {machine.get('date')}): `jackrec record "
+        "--split` at 48 kHz / period 256 on a private asynchronous dummy server without driver "
+        "ports, the counter client on 2047 ports (JACK2 holds 4095 ports a server: 4096 less "
+        "port 0) and jackrec on 2048, one client's limit (its last input unconnected); takes "
+        "to the local disk.  Medians of the runs; *lost*: frames jackrec lost (its 2 s ring "
+        "overflowed: the writer fell behind for good); *to disk*: the time from the take's "
+        "first frame to its finalized sidecar over its `--duration` (above 1 the writer fell "
+        "behind the stream); *CPU*: "
+        "jackrec's user + system time over the run's wall time (start-up included), in cores.",
+        "",
+        "| channels | bits | --split | files | stream MB/s | runs | lost | xruns | to disk "
+        "| CPU (cores) |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (channels, bits, split), runs in cases.items():
+        done = [row for row in runs if row["status"] == 0]
+        width = 4 if bits in ("float", "32") else int(bits) // 8
+        stream = channels * width * 48000 / 1e6
+        text.append(
+            f"| {channels} | {bits} | `{split}` | {runs[0]['files']} | {stream:.0f} "
+            f"| {len(done)}/{len(runs)} "
+            f"| {fmt(median(done, lambda row: row['frames_lost']))} "
+            f"| {fmt(median(done, lambda row: row['xruns']))} "
+            f"| {fmt(median(runs, to_disk), 2)} "
+            f"| {fmt(median(runs, lambda row: row['cpu'] / row['wall']), 2)} |"
+        )
+    idle = rows["split_idle"]
+    if idle:
+        speed = median(idle, lambda row: row["speed"])
+        xruns = median(idle, lambda row: row["xruns"])
+        text += [
+            "",
+            f"The server with the counter client alone (no recorder): its stream ran at "
+            f"{fmt(speed, 2)} times the speed of the wall clock, with {fmt(xruns)} xruns in "
+            f"{idle[0]['seconds']:g} s (medians).",
+        ]
+    return [*text, ""]

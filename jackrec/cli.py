@@ -40,11 +40,12 @@ from jackrec.ports import list_ports
 from jackrec.repair import RepairError, repair
 from jackrec.rotation import Rotator
 from jackrec.session import Session, SessionOptions
-from jackrec.sidecar import read_sidecar
+from jackrec.sidecar import read_sidecar, sidecar_path
 from jackrec.source import SignalSource
+from jackrec.split import channel_limit, check_split, groups_of, widest
 from jackrec.status import CLEAR_LINE, StatusLine, Summary, format_clock, summary_text
 from jackrec.take import check_names as check_take_names
-from jackrec.takefile import FORMATS, FileFormat, resolve_format
+from jackrec.takefile import FORMATS, FileFormat, format_name_of, resolve_format
 from jackrec.timemachine import Plan
 from jackrec.units import parse_duration, parse_size
 
@@ -103,6 +104,14 @@ def parse_quality(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number from 0 to 1")
     return value
+
+
+def parse_split(text: str) -> str:
+    try:
+        check_split(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def whole_number(text: str) -> int:
@@ -509,6 +518,14 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="stop a hook after this long (default 60)",
     )
+    parser.add_argument(
+        "--split",
+        type=parse_split,
+        metavar="mono|pairs|GROUPS",
+        help="one file per channel, per pair, or per group of channels (1-2,3-8,9-64), "
+        "named after the take and the channels; a take wider than its format holds "
+        "(FLAC: 8) is split into groups of that many by itself",
+    )
 
 
 def record_command(args: argparse.Namespace) -> int:
@@ -529,8 +546,13 @@ def record_command(args: argparse.Namespace) -> int:
     options = session_options(args, config, preroll=plan.preroll_seconds if plan else 0.0)
 
     def file_format(channels: int, rate: int) -> FileFormat:
+        name = format_name_of(names.pattern, format_name)
+        try:
+            groups = groups_of(config.split, channels, channel_limit(name))
+        except ValueError as error:
+            raise UsageError(str(error)) from None
         chosen = resolve_format(
-            names.pattern, format_name, bits, channels, rate, duration,
+            names.pattern, format_name, bits, widest(groups, channels), rate, duration,
             quality=config.quality, dither=config.dither,
         )  # fmt: skip
         refuse_vain_options(args, chosen)
@@ -549,7 +571,9 @@ def record_command(args: argparse.Namespace) -> int:
         hooks.start()
         takes = RunTakes(
             names,
-            lambda path: session.new_take(path, file_format(session.channels, session.sample_rate)),
+            lambda path: session.new_take(
+                path, file_format(session.channels, session.sample_rate), split=config.split
+            ),
             session.client.name,
         )
         try:
@@ -633,7 +657,7 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def take_options(args: argparse.Namespace, config: Config) -> None:
-    """The command line's quality, dither, hooks and rotation over the settings'; checked.
+    """The command line's quality, dither, hooks, rotation and split over the settings'; checked.
 
     Raises
     ------
@@ -653,6 +677,8 @@ def take_options(args: argparse.Namespace, config: Config) -> None:
     for key in ("rotate", "rotate_size", "rotate_at_clock"):
         if getattr(args, key) is not None:
             setattr(config, key, getattr(args, key))
+    if args.split is not None:
+        config.split = args.split
     config.check("command line")
     check_hooks(config)
 
@@ -768,13 +794,16 @@ def markers_command(args: argparse.Namespace) -> int:
 def take_cues(path: Path) -> tuple[list[Cue], int, str] | None:
     """The cue points of `path`, its sample rate and where they came from.
 
-    A WAV or RF64 file's own cue points, else (another container, or a take
-    that was never finalized) those its sidecar lists; None without either.
+    A WAV or RF64 file's own cue points, else (another container, a take
+    that was never finalized, or a split take, whose name is only its
+    sidecar's) those its sidecar lists; None without either.
     """
-    try:
-        in_file = read_cues(path)
-    except RepairError as error:
-        raise JackrecError(f"{path}: {error}") from None
+    in_file = None
+    if path.exists() or not sidecar_path(path).exists():
+        try:
+            in_file = read_cues(path)
+        except RepairError as error:
+            raise JackrecError(f"{path}: {error}") from None
     if in_file is not None and in_file[0]:
         return *in_file, "file"
     try:
@@ -845,6 +874,10 @@ def tui_command(args: argparse.Namespace) -> int:
     options = session_options(args, config, preroll=config.preroll)
     # Settings that cannot record are refused now, not at the first take.
     channels = options.channels or 1
+    try:
+        channels = widest(groups_of(config.split, channels, channel_limit(config.format)), channels)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     chosen = resolve_format(
         Path("take"), config.format, config.bits, channels, 48000, None,
         quality=config.quality, dither=config.dither,

@@ -29,6 +29,7 @@ Example::
     rotate = "1h"
     rotate_at_clock = true
     rotate_size = "2G"
+    split = "pairs"
 
 ``template`` names takes: ``{n}`` (the take number, e.g. ``{n:03}``),
 ``{date}``, ``{time}``, ``{client}`` (the JACK client name) and strftime's
@@ -54,6 +55,8 @@ shell) that `jackrec.hooks` runs for each take, each for at most
 ``hook_timeout`` seconds.
 ``rotate`` (a duration), ``rotate_size`` (a size) and ``rotate_at_clock``
 cut long recordings into takes (`jackrec.rotation`), in every face.
+``split`` (``--split``: ``mono``, ``pairs`` or groups like ``1-2,3-8,9-64``)
+writes each take as one file per channel or group (`jackrec.split`).
 A ``[service]`` table holds ``jackrec serve``'s own settings
 (`jackrec.service_config`).
 """
@@ -74,6 +77,7 @@ import tomli_w
 from jackrec.errors import UsageError
 from jackrec.rotation import MIN_ROTATE_BYTES, MIN_ROTATE_SECONDS, Rotation
 from jackrec.service_config import ServiceConfig
+from jackrec.split import check_split
 from jackrec.takefile import EXTENSIONS, FORMATS
 from jackrec.units import parse_duration, parse_size
 
@@ -85,6 +89,7 @@ MAX_HOLD = 3600.0
 #: How far below the trigger the release level lies unless set: hysteresis,
 #: so a sound hovering at the trigger level does not end takes.
 DEFAULT_HYSTERESIS_DB = 6.0
+MAX_CHANNELS = 2048  # JACK's ports per client (jackrec.session.MAX_CHANNELS)
 
 
 @dataclass
@@ -114,6 +119,7 @@ class Config:
     rotate: float | None = None  # seconds per take; None: takes end when told
     rotate_at_clock: bool = False  # cut on wall-clock multiples of `rotate`
     rotate_size: int | None = None  # most sample bytes a take holds; None: no limit
+    split: str | None = None  # mono, pairs or groups (jackrec.split); None: one file
     service: ServiceConfig = field(default_factory=ServiceConfig)  # the [service] table
 
     def check(self, where: str) -> None:
@@ -123,8 +129,8 @@ class Config:
             problems.append(f"format must be one of {', '.join(FORMATS)}")
         if self.bits is not None and self.bits not in BITS:
             problems.append(f"bits must be one of {', '.join(BITS)}")
-        if self.channels is not None and not 1 <= self.channels <= 1024:
-            problems.append("channels must be 1 to 1024")
+        if self.channels is not None and not 1 <= self.channels <= MAX_CHANNELS:
+            problems.append(f"channels must be 1 to {MAX_CHANNELS}")
         if not 0 < self.buffer <= 3600:
             problems.append("buffer must be above 0 and at most 3600 seconds")
         if not 0 <= self.preroll <= 600:
@@ -137,6 +143,11 @@ class Config:
         for hook in HOOKS:
             if getattr(self, hook) == []:
                 problems.append(f"{hook} must name a command (or be left out)")
+        if self.split is not None:
+            try:
+                check_split(self.split)
+            except ValueError as error:
+                problems.append(f"split: {error}")
         if not 0 < self.hook_timeout <= MAX_HOOK_TIMEOUT:
             problems.append(f"hook_timeout must be above 0 and at most {MAX_HOOK_TIMEOUT:g} s")
         if self.rotate is not None and self.rotate < MIN_ROTATE_SECONDS:
@@ -269,6 +280,7 @@ TYPES: dict[str, type | tuple[type, ...]] = {
     "dither": bool,
     "on_start": list, "on_close": list, "on_rotate": list, "hook_timeout": (int, float),
     "rotate": (str, int, float), "rotate_at_clock": bool, "rotate_size": (str, int, float),
+    "split": str,
 }  # fmt: skip
 #: Settings written as a duration ('15m') or a size ('2G'), or a plain number.
 MEASURED = {"rotate": (parse_duration, "a duration such as '1h' or '15m'"),

@@ -24,6 +24,7 @@ from jackrec.config import Config, expand_template
 from jackrec.errors import JackrecError, UsageError
 from jackrec.session import Session
 from jackrec.sidecar import sidecar_path
+from jackrec.split import channel_limit, groups_of, widest
 from jackrec.take import Take
 from jackrec.takefile import EXTENSIONS, FileFormat, resolve_format
 
@@ -53,14 +54,18 @@ class TakeNamer:
         ------
         UsageError
             When the settings cannot record it (FLAC with 32-bit samples,
-            more channels armed than the format holds, Opus at 44.1 kHz).
+            a split group wider than the format holds, Opus at 44.1 kHz).
         """
         config = config or self.config
         armed = max(1, sum(self.session.armed))
+        try:
+            groups = groups_of(config.split, armed, channel_limit(config.format))
+        except ValueError as error:
+            raise UsageError(str(error)) from None
         # The format is named, so the file name does not matter.
         return resolve_format(
-            Path("take"), config.format, config.bits, armed, self.session.sample_rate, None,
-            quality=config.quality, dither=config.dither,
+            Path("take"), config.format, config.bits, widest(groups, armed),
+            self.session.sample_rate, None, quality=config.quality, dither=config.dither,
         )  # fmt: skip
 
     def create(
@@ -104,7 +109,7 @@ class TakeNamer:
                 )
             except ValueError as error:  # a client name with a slash, say
                 raise JackrecError(f"the template gives no usable name: {error}") from None
-        take = self.session.new_take(path, self.file_format(), notes)
+        take = self.session.new_take(path, self.file_format(), notes, config.split)
         self.number = number
         return take
 

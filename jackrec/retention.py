@@ -4,7 +4,8 @@ Only finished jackrec takes are ever deleted: a sound file whose sidecar
 was written by jackrec and says ``"complete": true``.  Other files in the
 recording directory, takes still recording (or never finalized, left for
 ``jackrec repair``) and the take being recorded are never touched.  A take
-goes with its sidecar.
+goes with its sidecar; a split take (`jackrec.split`) with every file its
+sidecar lists.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from jackrec.sidecar import SUFFIX, sidecar_path
 class FinishedTake:
     path: Path
     modified: float  # Unix time the take was last written
-    size: int  # bytes, sound file and sidecar
+    size: int  # bytes, sound files and sidecar
+    files: tuple[Path, ...] = ()  # the sound files (a split take's are not `path`)
 
 
 def finished_takes(directory: Path) -> list[FinishedTake]:
@@ -31,13 +33,16 @@ def finished_takes(directory: Path) -> list[FinishedTake]:
         take = sidecar.with_name(sidecar.name.removesuffix(SUFFIX))
         try:
             data = json.loads(sidecar.read_text(encoding="utf-8"))
-            info = take.stat()
-        except (OSError, ValueError):
+            if not (isinstance(data, dict) and "jackrec" in data and data["complete"] is True):
+                continue
+            names = [entry["file"] for entry in data["files"]] if "files" in data else [take.name]
+            files = tuple(directory / Path(name).name for name in names)
+            infos = [path.stat() for path in files]
+        except (OSError, ValueError, KeyError, TypeError):
             continue
-        if not (isinstance(data, dict) and "jackrec" in data and data.get("complete") is True):
-            continue
-        size = info.st_size + sidecar.stat().st_size
-        takes.append(FinishedTake(take, info.st_mtime, size))
+        size = sum(info.st_size for info in infos) + sidecar.stat().st_size
+        modified = max(info.st_mtime for info in infos)
+        takes.append(FinishedTake(take, modified, size, files))
     return sorted(takes, key=lambda take: take.modified)
 
 
@@ -62,7 +67,7 @@ def expired(
 
 
 def delete(take: FinishedTake) -> None:
-    """Remove the sound file, then its sidecar."""
-    for path in (take.path, sidecar_path(take.path)):
+    """Remove the sound files, then the sidecar."""
+    for path in (*(take.files or (take.path,)), sidecar_path(take.path)):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()

@@ -43,14 +43,17 @@ from jackrec.follow import describe as describe_following
 from jackrec.jackclient import open_client
 from jackrec.levels import Meters, dbfs
 from jackrec.ports import match_sources, physical_sources
+from jackrec.split import groups_of
 from jackrec.take import Take, TakeInfo
-from jackrec.takefile import FileFormat
+from jackrec.takefile import MAX_CHANNELS as MAX_FILE_CHANNELS
+from jackrec.takefile import MAX_CHANNELS_DEFAULT, FileFormat
 from jackrec.writer import DiskWriter, WriterStatus
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CHANNELS = 2
-MAX_CHANNELS = 1024  # the most any writable format holds
+#: JACK's ports per client: takes wider than a format holds are split (jackrec.split).
+MAX_CHANNELS = 2048
 MAX_BUFFER_SECONDS = 3600.0
 MIN_RING_PERIODS = 4
 EVENTS_KEPT = 1000
@@ -400,25 +403,39 @@ class Session:
     # ---- takes ----
 
     def new_take(
-        self, path: Path, file_format: FileFormat, notes: dict[str, Any] | None = None
+        self,
+        path: Path,
+        file_format: FileFormat,
+        notes: dict[str, Any] | None = None,
+        split: str | None = None,
     ) -> Take:
-        """Create the file of the next take (armed channels, sources now).
+        """Create the file (or files) of the next take (armed channels, sources now).
 
         `notes` go into its sidecar as they are (the service notes an outage
-        there).
+        there); `split` is ``--split``'s value (`jackrec.split`).
 
         Raises
         ------
         JackrecError
-            When no channel is armed, or the file cannot be created.
+            When no channel is armed, the split does not fit the channels,
+            or a file cannot be created.
         """
-        return Take.create(self.take_info(path, file_format, notes), self.channels)
+        return Take.create(self.take_info(path, file_format, notes, split), self.channels)
 
     def take_info(
-        self, path: Path, file_format: FileFormat, notes: dict[str, Any] | None = None
+        self,
+        path: Path,
+        file_format: FileFormat,
+        notes: dict[str, Any] | None = None,
+        split: str | None = None,
     ) -> TakeInfo:
         """What a take begun now would record."""
         channels = self._armed_channels()
+        limit = MAX_FILE_CHANNELS.get(file_format.container, MAX_CHANNELS_DEFAULT)
+        try:
+            groups = groups_of(split, len(channels), limit)
+        except ValueError as error:
+            raise JackrecError(str(error)) from None
         sources = self.sources()
         inputs = [self._inputs[c] for c in channels]
         latencies = tuple(capture_latency(port) for port in inputs)
@@ -442,6 +459,8 @@ class Session:
             align_delays=align_delays([high for _, high in latencies])
             if self.options.align
             else None,
+            groups=groups,
+            split=split,
         )
 
     def _track_names(

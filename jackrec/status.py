@@ -83,6 +83,7 @@ class Summary:
     """How a take ended.  `to_dict` is the ``--json`` output."""
 
     path: Path
+    files: tuple[Path, ...]  # its sound files: `path`, or a split take's
     file_format: str
     sample_rate: int
     channels: int
@@ -103,6 +104,7 @@ class Summary:
         """Summarize a finished `take` of a closed `session`."""
         return cls(
             path=take.path,
+            files=tuple(file.path for file in take.files),
             file_format=take.info.file_format.description,
             sample_rate=take.info.sample_rate,
             channels=len(take.info.channels),
@@ -126,6 +128,7 @@ class Summary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "file": str(self.path),
+            "files": [str(path) for path in self.files],
             "format": self.file_format,
             "sample_rate": self.sample_rate,
             "channels": self.channels,
@@ -150,7 +153,8 @@ def summary_text(summary: Summary) -> str:
         f"{channel + 1}:{format_dbfs(peak)}" for channel, peak in enumerate(summary.peaks_dbfs)
     )
     lines = [
-        f"{summary.path}: {summary.file_format}, {summary.channels} ch, {summary.sample_rate} Hz",
+        f"{summary.path}: {summary.file_format}, {summary.channels} ch, {summary.sample_rate} Hz"
+        + (f", in {len(summary.files)} files" if summary.files != (summary.path,) else ""),
         f"  {summary.frames} frames ({format_clock(summary.seconds)}), ended by {summary.ended_by}",
         f"  lost frames {summary.frames_lost} in {len(summary.gaps)} gap(s), xruns {summary.xruns}",
         f"  peak dBFS  {peaks}",

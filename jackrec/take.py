@@ -1,4 +1,4 @@
-"""A take: one sound file being recorded, and what is known about it.
+"""A take: the sound file (or files) being recorded, and what is known about it.
 
 The disk writer is the only thread that writes to a take once it has
 begun; it also rewrites the take's JSON sidecar (``take.wav.json``) when
@@ -11,6 +11,11 @@ counts, and how it ended.
 A WAV or RF64 take carries Broadcast WAV metadata too (`jackrec.bwf`):
 its bext chunk is set when the take begins, before its first frame is
 written; its iXML chunk and cue points are appended when it is finalized.
+
+A split take (`jackrec.split`) writes several files, one per channel or
+group, each a `TakeFile` of its own; it is still one take, with one
+sidecar (named after the take, listing the files and their channels), and
+every file holds the same frames.
 """
 
 from __future__ import annotations
@@ -38,10 +43,15 @@ from jackrec.sidecar import (
     sidecar_path,
     write_sidecar,
 )
+from jackrec.split import Group, file_paths
 from jackrec.takefile import BYTES_PER_SAMPLE, FileFormat, TakeFile
 
 #: How often a take's sidecar is brought up to date while it records.
 PROGRESS_SECONDS = 2.0
+
+#: A split take's block of all its channels is at most this, since every
+#: block is copied once more, file by file (see `Take.block_frames`).
+SPLIT_BLOCK_BYTES = 1 << 25
 
 
 class TakeDeleted(JackrecError):
@@ -76,6 +86,11 @@ class TakeInfo:
     align_delays
         Per take channel: the frames the writer delays it by, so that the
         channels line up (None: not aligned; see `jackrec.align`).
+    groups
+        The files of a split take: take channels [start, stop) of each
+        (None: one file, `path`; see `jackrec.split`).
+    split
+        What ``--split`` asked for (None: split only if the format needs it).
     """
 
     path: Path
@@ -89,6 +104,8 @@ class TakeInfo:
     names: tuple[str, ...] = ()
     latencies: tuple[tuple[int, int], ...] = ()
     align_delays: tuple[int, ...] | None = None
+    groups: tuple[Group, ...] | None = None
+    split: str | None = None
 
     @property
     def track_names(self) -> tuple[str, ...]:
@@ -103,9 +120,11 @@ class TakeInfo:
 class Take:
     """A take being written; create with `Take.create`."""
 
-    def __init__(self, info: TakeInfo, file: TakeFile, all_channels: int) -> None:
+    def __init__(self, info: TakeInfo, files: list[TakeFile], all_channels: int) -> None:
         self.info = info
-        self.file = file
+        #: The take's files: one, or one per group of a split take.
+        self.files = files
+        self._slices = [slice(a, b) for a, b in info.groups or ((0, len(info.channels)),)]
         self.gaps: list[dict[str, int]] = []
         self.markers: list[dict[str, Any]] = []
         self.pauses: list[dict[str, int]] = []
@@ -118,7 +137,7 @@ class Take:
         self.error: str | None = None
         self.levels = TakeLevels(len(info.channels))
         self._subset = None if info.channels == tuple(range(all_channels)) else list(info.channels)
-        self._silence = np.zeros((0, len(info.channels)), dtype=np.float32)
+        self._silence = [np.zeros((0, f.channels), dtype=np.float32) for f in files]
         self._sidecar_written = time.monotonic()
         self.sidecar_error: str | None = None
 
@@ -126,22 +145,28 @@ class Take:
     def create(cls, info: TakeInfo, all_channels: int) -> Take:
         """Create the file and its sidecar now (exclusively), so a bad path fails here.
 
-        Every name the take needs is checked before anything is created.
+        Every name the take needs is checked before anything is created; if
+        one of a split take's files cannot be created, those created before
+        it are removed.
 
         Raises
         ------
         JackrecError
-            When a name is too long for the file system, the file or its
-            sidecar exists, or either cannot be created.
+            When a name is too long for the file system, a file or the
+            sidecar exists, or one cannot be created.
         """
-        check_names(info.path)
-        file = TakeFile.create(info.path, info.file_format, len(info.channels), info.sample_rate)
-        take = cls(info, file, all_channels)
+        paths = check_names(info.path, info.groups, info.track_names)
+        files: list[TakeFile] = []
         try:
+            for path, group in zip(paths, info.groups or ((0, len(info.channels)),), strict=True):
+                width = group[1] - group[0]
+                files.append(TakeFile.create(path, info.file_format, width, info.sample_rate))
+            take = cls(info, files, all_channels)
             create_sidecar(info.path, take.sidecar())
         except BaseException:
-            file.close()
-            info.path.unlink(missing_ok=True)
+            for file in files:
+                file.close()
+                file.path.unlink(missing_ok=True)
             raise
         return take
 
@@ -151,7 +176,24 @@ class Take:
 
     @property
     def frames(self) -> int:
-        return self.file.frames
+        """Frames in the take: in every file (after a failed write, the fewest)."""
+        return min(file.frames for file in self.files)
+
+    @property
+    def split(self) -> bool:
+        return self.info.groups is not None
+
+    def block_frames(self, file_bytes: int) -> int:
+        """Frames a split take is written in, each file's write at most `file_bytes`.
+
+        The writer sizes its writes by the whole stream; a split take's
+        files are narrower, and each write is a trip into libsndfile: at
+        2048 one-channel files the stream's 64 KiB (8 frames) would make a
+        quarter of a million of them a second.
+        """
+        widest = max(file.channels for file in self.files)
+        channels = len(self.info.channels)
+        return max(1, min(file_bytes // (4 * widest), SPLIT_BLOCK_BYTES // (4 * channels)))
 
     @property
     def bytes(self) -> int:
@@ -159,7 +201,7 @@ class Take:
         lossy codec, whose output has no fixed size, the file's size."""
         file_format = self.info.file_format
         if file_format.lossy:
-            return self.file.size
+            return sum(file.size for file in self.files)
         return self.frames * len(self.info.channels) * int(BYTES_PER_SAMPLE[file_format.subtype])
 
     # ---- called by the disk writer ----
@@ -207,7 +249,8 @@ class Take:
             self.bext = bwf.BroadcastInfo.of(
                 self._description(), uuid.uuid4().hex, when, self.info.sample_rate
             )
-            self.file.set_broadcast_info(self.bext)
+            for file in self.files:
+                file.set_broadcast_info(self.bext)
         self.write_sidecar()
 
     def _description(self) -> str:
@@ -219,15 +262,21 @@ class Take:
         """Append capture frames (all capture channels; the take picks its own)."""
         # np.take, unlike fancy indexing, gives C order: the peaks need it
         block = frames if self._subset is None else np.take(frames, self._subset, axis=1)
-        self.file.write(block)
+        if len(self.files) == 1:
+            self.files[0].write(block)
+        else:
+            # libsndfile takes C-contiguous frames only: each group is copied
+            for file, columns in zip(self.files, self._slices, strict=True):
+                file.write(np.ascontiguousarray(block[:, columns]))
         self.levels.add(block)
 
     def write_silence(self, frames: int, block: int) -> None:
         while frames > 0:
             n = min(frames, block)
-            if len(self._silence) < n:
-                self._silence = np.zeros((n, len(self.info.channels)), dtype=np.float32)
-            self.file.write(self._silence[:n], silence=True)
+            for i, file in enumerate(self.files):
+                if len(self._silence[i]) < n:
+                    self._silence[i] = np.zeros((n, file.channels), dtype=np.float32)
+                file.write(self._silence[i][:n], silence=True)
             frames -= n
 
     def add_gap(self, frames: int, jack_frame: int) -> None:
@@ -265,13 +314,14 @@ class Take:
         """
         if time.monotonic() - self._sidecar_written < PROGRESS_SECONDS:
             return
-        if self.file.deleted:
+        if any(file.deleted for file in self.files):
             raise TakeDeleted(self._deleted_text())
         self.write_sidecar()
 
     def _deleted_text(self) -> str:
+        deleted = next((file.path for file in self.files if file.deleted), self.path)
         return (
-            f"{self.path} was deleted while recording (or its directory was): "
+            f"{deleted} was deleted while recording (or its directory was): "
             f"its {self.frames} frames are gone"
         )
 
@@ -284,14 +334,15 @@ class Take:
         if self.ended_by is not None:
             return
         self.ended_by, self.error = ended_by, error
-        deleted = self.file.deleted
+        deleted = any(file.deleted for file in self.files)
         if self.error is None and deleted:
             self.error = self._deleted_text()
-        try:
-            self.file.close()
-        except (JackrecError, RuntimeError, OSError) as close_error:
-            # after a failed write, closing may fail the same way
-            self.error = self.error or f"finalizing failed: {close_error}"
+        for file in self.files:
+            try:
+                file.close()
+            except (JackrecError, RuntimeError, OSError) as close_error:
+                # after a failed write, closing may fail the same way
+                self.error = self.error or f"finalizing failed: {close_error}"
         if self.error is not None and not deleted:
             self._mend()
         elif self.info.broadcast_wav and not deleted:
@@ -306,10 +357,11 @@ class Take:
         encoder could not finish; this is what ``jackrec repair`` does, and
         it leaves a consistent file as it is.
         """
-        try:
-            self.file.frames = fix_header(self.path)
-        except JackrecError as error:
-            self.error = f"{self.error}; {error}"
+        for file in self.files:
+            try:
+                file.frames = fix_header(file.path)
+            except JackrecError as error:
+                self.error = f"{self.error}; {error}"
 
     def _append_metadata(self) -> None:
         """Append the iXML chunk and the cue points to the finalized file.
@@ -318,22 +370,25 @@ class Take:
         them.  A failure here becomes the take's error.
         """
         info = self.info
-        chunks = bwf.ixml(
-            info.track_names,
-            [c + 1 for c in info.channels],
-            info.sample_rate,
-            info.file_format.subtype,
-            self.bext,
-        ) + bwf.cue_chunks(bwf.cues_of(self.sidecar()))
-        try:
-            bwf.append_chunks(self.path, chunks)
-        except JackrecError as error:
-            self.error = f"finalizing failed: {error}"
+        cues = bwf.cue_chunks(bwf.cues_of(self.sidecar()))
+        for file, columns in zip(self.files, self._slices, strict=True):
+            chunks = bwf.ixml(
+                info.track_names[columns],
+                [c + 1 for c in info.channels[columns]],
+                info.sample_rate,
+                info.file_format.subtype,
+                self.bext,
+            )
+            try:
+                bwf.append_chunks(file.path, chunks + cues)
+            except JackrecError as error:
+                self.error = f"finalizing failed: {error}"
 
     def discard(self) -> None:
         """Remove a take that never began: its empty file and its sidecar."""
-        self.file.close()
-        self.path.unlink(missing_ok=True)
+        for file in self.files:
+            file.close()
+            file.path.unlink(missing_ok=True)
         remove_sidecar(self.path)
 
     # ---- the sidecar ----
@@ -352,7 +407,7 @@ class Take:
             "jackrec": __version__,
             "file": info.path.name,
             "complete": self.ended_by is not None,
-            "format": self.file.container,
+            "format": self.files[0].container,
             "subtype": info.file_format.subtype,
             **self._encoding(),
             "sample_rate": info.sample_rate,
@@ -373,6 +428,7 @@ class Take:
                     zip(info.channels, info.ports, info.sources, strict=True)
                 )
             ],
+            **self._split(),
             **info.session,
             "aligned": delays is not None,
             "start": self.start,
@@ -393,9 +449,33 @@ class Take:
         encoding: dict[str, Any] = {}
         if self.info.file_format.lossy:
             encoding["quality"] = self.info.file_format.quality  # None: libsndfile's default
-        if self.file.dither_seed is not None:
-            encoding["dither"] = {"type": "tpdf", "lsb": 1, "seed": self.file.dither_seed}
+        seed = self.files[0].dither_seed
+        if seed is not None:
+            encoding["dither"] = {"type": "tpdf", "lsb": 1, "seed": seed}
         return encoding
+
+    def _split(self) -> dict[str, Any]:
+        """A split take's ``split`` (what asked for it) and ``files``.
+
+        ``split`` is ``--split``'s value, or ``"auto"`` when the take was
+        split because its format holds fewer channels.  Each file's dither
+        has a seed of its own (the top-level ``dither`` gives the first's).
+        """
+        if self.info.groups is None:
+            return {}
+        return {
+            "split": self.info.split or "auto",
+            "files": [
+                {
+                    "file": file.path.name,
+                    "channels": list(range(columns.start + 1, columns.stop + 1)),
+                    "format": file.container,
+                    "frames": file.frames,
+                    **({} if file.dither_seed is None else {"dither_seed": file.dither_seed}),
+                }
+                for file, columns in zip(self.files, self._slices, strict=True)
+            ],
+        }
 
     def write_sidecar(self) -> None:
         """Rewrite the sidecar now.
@@ -413,20 +493,32 @@ class Take:
             self.sidecar_error = None
 
 
-def check_names(path: Path) -> None:
-    """Refuse a take whose file or sidecar name cannot be created.
+def check_names(
+    path: Path, groups: tuple[Group, ...] | None = None, names: tuple[str, ...] = ()
+) -> tuple[Path, ...]:
+    """Refuse a take whose files or sidecar cannot be created; return its files.
+
+    A split take (`groups`) has files named after the take and its track
+    `names` (`jackrec.split`); its sidecar is the take's.
 
     Raises
     ------
     JackrecError
-        When a name is longer than the file system allows, or the sidecar's
-        name is taken (by anything, a dangling symlink included).
+        When a name is longer than the file system allows, a split take's
+        file exists, or the sidecar's name is taken (by anything, a dangling
+        symlink included).
     """
     try:
         limit = os.pathconf(path.parent, "PC_NAME_MAX")
     except OSError as error:
         raise JackrecError(f"cannot create {path}: {error.strerror}") from None
-    for name in (path.name, sidecar_path(path).name):
+    paths: tuple[Path, ...] = (path,)
+    if groups is not None:
+        paths = file_paths(path, groups, names, limit)
+        for file in paths:
+            if os.path.lexists(file):
+                raise JackrecError(f"{file} exists; jackrec never overwrites a take")
+    for name in (*(p.name for p in paths), sidecar_path(path).name):
         if len(os.fsencode(name)) > limit:
             raise JackrecError(
                 f"cannot create {path}: '{name}' is longer than the {limit} bytes "
@@ -435,3 +527,4 @@ def check_names(path: Path) -> None:
     sidecar = sidecar_path(path)
     if os.path.lexists(sidecar):
         raise JackrecError(f"{sidecar} exists; jackrec never overwrites a sidecar")
+    return paths

@@ -290,7 +290,7 @@ class TakeFile:
         self._fd = fd
         self.format = file_format
         self.container = file_format.container
-        self.channels = handle.channels
+        self.channels: int = handle.channels
         self.frames = 0
         self._handle = handle
         self._closed = False

@@ -222,13 +222,16 @@ class DiskWriter(threading.Thread):
         self._publish()
 
     def _step(self) -> None:
+        self._receive_all()
+        self._guarded(self._advance)
+        self._publish()
+
+    def _receive_all(self) -> None:
         while True:
             try:
                 self._receive(self._commands.get_nowait())
             except queue.Empty:
                 break
-        self._guarded(self._advance)
-        self._publish()
 
     def _receive(self, command: commands.Command) -> None:
         if isinstance(command, commands.AT_ONCE):
@@ -278,12 +281,21 @@ class DiskWriter(threading.Thread):
 
     def _advance(self) -> None:
         ring, gaps = self._capture.frames, self._capture.gaps
+        stepped = time.monotonic()
         while True:
+            if time.monotonic() - stepped > POLL_SECONDS:
+                # A writer slower than the stream never runs out of frames:
+                # it takes the commands given since (a stop, a marker), and
+                # keeps its status and the sidecar current, as it goes.
+                self._receive_all()
+                self._publish()
+                if self.take is not None:
+                    self.take.update_progress()
+                stepped = time.monotonic()
             self._apply_due_commands()
             if self.state == "idle" and self.trigger is not None:
                 self._listen(self.trigger)
-            behind = ring.read_space > ring.capacity // 8
-            views = ring.peek(self._catch_up_block if behind else self._block)
+            views = ring.peek(self._block_frames(ring.read_space > ring.capacity // 8))
             # Looked at after peek(): the callback queues a gap before it
             # publishes the frames behind it, so no gap inside `views` can
             # be missed here.
@@ -387,6 +399,12 @@ class DiskWriter(threading.Thread):
         planned = [(at, why) for at, why in ends if at is not None]
         return min(planned) if planned and self.take is not None else None
 
+    def _block_frames(self, behind: bool) -> int:
+        """Frames per write: a split take's own (its files are narrower than the stream)."""
+        if self.state == "recording" and self.take is not None and self.take.split:
+            return self.take.block_frames(CATCH_UP_BYTES if behind else BLOCK_BYTES)
+        return self._catch_up_block if behind else self._block
+
     def _keep(self) -> int:
         """Frames to hold back while idle: the pre-roll, at least the guard."""
         return max(self.preroll_frames, self._guard)
@@ -412,7 +430,7 @@ class DiskWriter(threading.Thread):
             at = self.take.frames
             self.take.add_gap(frames, gap.jack_frame)  # at the frame the silence starts
             if aligner is None:
-                self.take.write_silence(frames, self._block)
+                self.take.write_silence(frames, self._block_frames(behind=False))
             else:
                 self._write_aligned_silence(frames)
             self._emit(events.FramesLost(self.take.path, at, frames))

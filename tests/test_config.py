@@ -61,7 +61,7 @@ def test_saving_refuses_what_would_not_load(tmp_path: Path) -> None:
         ("format = ", "config.toml"),
         ("formt = 'wav'", "unknown setting 'formt'"),
         ("channels = '8'", "'channels' has the wrong type"),
-        ("channels = 0", "channels must be 1 to 1024"),
+        ("channels = 0", "channels must be 1 to 2048"),
         ("format = 'aiff'", "format must be one of"),
         ("bits = 12", "bits must be one of"),
         ("ports = [1]", "'ports' must be a list of strings"),
@@ -71,6 +71,8 @@ def test_saving_refuses_what_would_not_load(tmp_path: Path) -> None:
         ("trigger = 3", "trigger must be -120 to 0 dBFS"),
         ("trigger = 'loud'", "'trigger' has the wrong type"),
         ("align = 1", "'align' has the wrong type"),
+        ("split = 'stereo'", "split: 'stereo' is not a channel or a range"),
+        ("split = '1-2,4-8'", "split: .4-8.: groups must follow one another"),
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:

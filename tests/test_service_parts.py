@@ -81,6 +81,21 @@ def test_retention_keeps_what_is_not_a_finished_jackrec_take(tmp_path: Path) -> 
     ]  # fmt: skip
 
 
+def test_retention_deletes_a_split_take_with_all_its_files(tmp_path: Path) -> None:
+    then = time.time() - 10 * 86400
+    files = ["old_01-02_mix.wav", "old_03_vox.wav"]
+    for name in files:
+        (tmp_path / name).write_bytes(b"\0" * 100)
+        os.utime(tmp_path / name, (then, then))
+    listing = ", ".join(f'{{"file": "{name}"}}' for name in files)
+    sidecar = '{"jackrec": "0.1.0", "complete": true, "files": [' + listing + "]}"
+    sidecar_path(tmp_path / "old.wav").write_text(sidecar)
+    (finished,) = retention.finished_takes(tmp_path)
+    assert finished.size == 200 + len(sidecar) and finished.modified == pytest.approx(then)
+    retention.delete(finished)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_retention_by_size_deletes_the_oldest_first(tmp_path: Path) -> None:
     for n, age in enumerate([300, 200, 100]):
         take(tmp_path, f"t{n}.wav", age=age, size=1000)

@@ -1,11 +1,11 @@
 """Settings: format, bit depth, where takes go and what they are called.
 
 Saved to the config file that ``jackrec record`` reads too.  Format, bits,
-quality, dither, directory, template, pre-roll, trigger (level, hold,
-release), following JACK's transport or freewheel, rotation and the hooks
-apply from the next take (or the next arming); channels, ports, buffer size
-and alignment from the next session.  Hooks are written as a command line
-(split as a shell would, run without one: `jackrec.hooks`).
+quality, dither, split, directory, template, pre-roll, trigger (level,
+hold, release), following JACK's transport or freewheel, rotation and the
+hooks apply from the next take (or the next arming); channels, ports,
+buffer size and alignment from the next session.  Hooks are written as a
+command line (split as a shell would, run without one: `jackrec.hooks`).
 
 The screen shows the settings in effect (the command line's over the
 file's) and saves only the ones the engineer changed, so a ``--dir`` given
@@ -40,6 +40,7 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "bits": lambda value: None if value == "default" else str(value),
     "quality": lambda text: float(text) if text.strip() else None,
     "dither": bool,
+    "split": lambda text: text.strip() or None,
     "directory": str.strip,
     "template": str.strip,
     "preroll": lambda text: float(text.strip() or 0),
@@ -117,6 +118,11 @@ class SettingsScreen(ModalScreen[Config | None]):
                 yield optional_number(c.quality, "quality", "codec's default (0 to 1)")
                 yield Label("dither")
                 yield Checkbox("TPDF, for 16-bit takes", c.dither, id="dither", compact=True)
+                yield Label("split into files")
+                yield Input(
+                    c.split or "", id="split", placeholder="one file; mono, pairs or 1-2,3-8",
+                    compact=True,
+                )  # fmt: skip
                 yield Label("directory")
                 yield Input(c.directory, id="directory", compact=True)
                 yield Label("file name template")

@@ -19,7 +19,7 @@ CASES = {
     "absurd channels": (["-c", "100000"], "--channels must be"),
     "negative channels": (["-c", "-3"], "--channels must be"),
     "non-numeric channels": (["-c", "many"], "not a whole number"),
-    "too many FLAC channels": (["-c", "9", "--format", "flac"], "at most 8"),
+    "FLAC group of 9": (["-c", "9", "--format", "flac", "--split", "1-9"], "wider than the 8"),
     "bad duration": (["--duration", "soon"], "not a duration"),
     "minutes past 59": (["--duration", "1:70"], "'70' is 60 or more"),
     "server name JACK cannot take": (["--server", "s" * 270], "bad JACK server name"),

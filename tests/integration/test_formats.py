@@ -165,7 +165,7 @@ def test_16_bits_without_dither_stay_bit_exact(generator: SourceProcess, tmp_pat
     ("options", "message"),
     [
         (["--bits", "24"], "--bits does not apply to a lossy format"),
-        (["--format", "mp3"], "mp3 holds at most 2 channels, not 4"),
+        (["--format", "mp3", "--split", "1-3,4"], "--split group 1-3 is wider than the 2"),
         (["--format", "wav", "--quality", "0.5"], "--quality applies to the lossy formats only"),
         (["--format", "wav", "--dither"], "--dither applies to 16-bit takes only"),
     ],

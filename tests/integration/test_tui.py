@@ -339,11 +339,13 @@ def test_settings_refuse_a_lossy_format_that_cannot_hold_the_channels(
     async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
         await pilot.press("s")
         app.screen.query_one("#format", Select).value = "mp3"
+        app.screen.query_one("#split", Input).value = "1-3,4"
         await pilot.press("ctrl+s")
         await pilot.pause(0.1)
         problem = str(app.screen.query_one("#settings-problem", Label).render())
-        assert "Not saved: mp3 holds at most 2 channels, not 4" in problem
+        assert "Not saved: --split group 1-3 is wider than the 2 channels" in problem
         app.screen.query_one("#format", Select).value = "wav"
+        app.screen.query_one("#split", Input).value = ""
         app.screen.query_one("#on_start", Input).value = "no-such-hook-here"
         await pilot.press("ctrl+s")
         await pilot.pause(0.1)
@@ -353,6 +355,27 @@ def test_settings_refuse_a_lossy_format_that_cannot_hold_the_channels(
 
     app = run(session, config, scenario, tmp_path)
     assert settings_of(app) == config
+
+
+def test_settings_split_the_next_take_into_files(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        await pilot.press("s")
+        app.screen.query_one("#split", Input).value = "pairs"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: settings_of(app).split == "pairs")
+        await record_a_take(pilot, session, 0.5)
+
+    run(session, config, scenario, tmp_path)
+    assert tomllib.loads((tmp_path / "config.toml").read_text()) == {"split": "pairs"}
+    sidecar = read_sidecar(config.recordings / "take001.wav")
+    assert [entry["channels"] for entry in sidecar["files"]] == [[1, 2], [3, 4]]
+    assert sorted(p.name for p in config.recordings.iterdir()) == [
+        "take001.wav.json",
+        "take001_01-02_counter_out.wav",
+        "take001_03-04_counter_out.wav",
+    ]
 
 
 def test_a_command_line_that_cannot_record_is_refused_at_once(tmp_path: Path) -> None:
