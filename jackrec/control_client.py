@@ -91,7 +91,9 @@ class ControlClient:
         # A service that refuses the connection (too many, not allowed) says
         # why in a line and hangs up, maybe before this is sent: the reply
         # read next is that line, or says that it hung up.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        # A connection this side closed meanwhile (another thread hung up)
+        # fails its read too, which says so.
+        with contextlib.suppress(OSError):
             self._sock.sendall(encode(request.to_json()))
 
     def _read(self) -> dict[str, Any]:
@@ -103,6 +105,8 @@ class ControlClient:
             ) from None
         except OSError as error:
             raise JackrecError(f"the service on {self.path} hung up: {error}") from None
+        except ValueError:  # closed by another thread (`close`) while this one waited
+            raise JackrecError(f"the connection to {self.path} was closed") from None
         if not line.endswith(b"\n"):
             problem = "closed the connection" if len(line) < MAX_REPLY_BYTES else "sent too much"
             raise JackrecError(f"the service on {self.path} {problem}")

@@ -117,7 +117,7 @@ def test_duration_is_each_takes_length_and_takes_end_the_command(
 
 def test_time_machine_options_need_arming() -> None:
     for options, message in (
-        (["--takes", "2"], "--takes needs --preroll or --trigger"),
+        (["--takes", "2"], "--takes needs --preroll, --trigger, --transport or --freewheel"),
         (["--trigger-hold", "1"], "--trigger-hold needs --trigger"),
         (["--preroll", "1", "--trigger", "-20", "--trigger-release", "-10"], "--trigger-release"),
         (["--trigger", "3"], "--trigger must be -120 to 0 dBFS"),
