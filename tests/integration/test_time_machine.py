@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,41 @@ def wait_for_ports(server: str, client: str, timeout: float = 20.0) -> None:
         time.sleep(0.1)
 
 
+def run_with_cues(
+    generator: SourceProcess,
+    series: Path,
+    client: str,
+    options: list[str],
+    cues: Sequence[tuple[signal.Signals | None, float]],
+    *,
+    stop: bool,
+) -> None:
+    """``jackrec record`` armed on the generator's first channel, named `client`.
+
+    Once its ports exist, each cue signal is sent and followed by its pause;
+    then SIGTERM ends it (`stop`), or it must end by itself.  It must exit 0.
+    """
+    process = subprocess.Popen(
+        jackrec_command(
+            "record", "--server", generator.server, "-p", generator.port_names[0], "-q",
+            "--name", client, *options, str(series),
+        ),
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for_ports(generator.server, client)
+        for cue, pause in cues:
+            if cue is not None:
+                process.send_signal(cue)
+            time.sleep(pause)
+        if stop:
+            process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        stop_process(process)
+    assert process.returncode == 0, stderr
+
+
 def test_triggered_takes_begin_and_end_on_the_crossing_frames(
     generator: SourceProcess, tmp_path: Path
 ) -> None:
@@ -60,24 +96,8 @@ def test_signals_start_and_end_takes_with_the_preroll(
     generator: SourceProcess, tmp_path: Path
 ) -> None:
     series = tmp_path / "cue.wav"
-    process = subprocess.Popen(
-        jackrec_command(
-            "record", "--server", generator.server, "-p", generator.port_names[0], "-q",
-            "--name", "tm-signals", "--preroll", "0.25", str(series),
-        ),
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        wait_for_ports(generator.server, "tm-signals")
-        time.sleep(1.0)  # the pre-roll fills
-        for cue in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGUSR1):
-            process.send_signal(cue)
-            time.sleep(0.6)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=20)
-    finally:
-        stop_process(process)
-    assert process.returncode == 0, stderr
+    cues = [(None, 1.0)] + [(cue, 0.6) for cue in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGUSR1)]
+    run_with_cues(generator, series, "tm-signals", ["--preroll", "0.25"], cues, stop=True)
     assert sorted(p.name for p in tmp_path.glob("cue-*.wav")) == ["cue-001.wav", "cue-002.wav"]
     first, second = read_take(tmp_path / "cue-001.wav"), read_take(tmp_path / "cue-002.wav")
     assert (first[1]["ended_by"], second[1]["ended_by"]) == ("signal", "stop request")
@@ -92,24 +112,9 @@ def test_duration_is_each_takes_length_and_takes_end_the_command(
     generator: SourceProcess, tmp_path: Path
 ) -> None:
     series = tmp_path / "timed.wav"
-    process = subprocess.Popen(
-        jackrec_command(
-            "record", "--server", generator.server, "-p", generator.port_names[0], "-q",
-            "--name", "tm-timed", "--preroll", "0.25", "--duration", "0.5", "--takes", "2",
-            str(series),
-        ),
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        wait_for_ports(generator.server, "tm-timed")
-        time.sleep(0.5)
-        for _ in range(2):
-            process.send_signal(signal.SIGUSR1)
-            time.sleep(1.0)
-        _, stderr = process.communicate(timeout=20)  # it ends by itself
-    finally:
-        stop_process(process)
-    assert process.returncode == 0, stderr
+    options = ["--preroll", "0.25", "--duration", "0.5", "--takes", "2"]
+    cues = [(None, 0.5), (signal.SIGUSR1, 1.0), (signal.SIGUSR1, 1.0)]
+    run_with_cues(generator, series, "tm-timed", options, cues, stop=False)  # ends by itself
     for name in ("timed-001.wav", "timed-002.wav"):
         data, sidecar = read_take(tmp_path / name)
         assert len(data) == RATE // 2 and sidecar["ended_by"] == "duration"
@@ -131,24 +136,9 @@ def test_rotation_cuts_a_take_into_files_that_count_as_one_take(
     generator: SourceProcess, tmp_path: Path
 ) -> None:
     series = tmp_path / "long.wav"
-    process = subprocess.Popen(
-        jackrec_command(
-            "record", "--server", generator.server, "-p", generator.port_names[0], "-q",
-            "--name", "tm-rotate", "--preroll", "0.25", "--rotate", "1", "--takes", "1",
-            str(series),
-        ),
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        wait_for_ports(generator.server, "tm-rotate")
-        time.sleep(0.5)
-        process.send_signal(signal.SIGUSR1)
-        time.sleep(2.6)  # into the take's third file
-        process.send_signal(signal.SIGUSR2)
-        _, stderr = process.communicate(timeout=20)  # one take: it ends by itself
-    finally:
-        stop_process(process)
-    assert process.returncode == 0, stderr
+    options = ["--preroll", "0.25", "--rotate", "1", "--takes", "1"]
+    cues = [(None, 0.5), (signal.SIGUSR1, 2.6), (signal.SIGUSR2, 0.0)]  # 2.6 s: a third file
+    run_with_cues(generator, series, "tm-rotate", options, cues, stop=False)  # one take: ends
     names = sorted(p.name for p in tmp_path.glob("long-*.wav"))
     assert names == ["long-001.wav", "long-002.wav", "long-003.wav"]
     takes = [read_take(tmp_path / name) for name in names]
