@@ -33,7 +33,7 @@ Example::
 
 ``template`` names takes: ``{n}`` (the take number, e.g. ``{n:03}``),
 ``{date}``, ``{time}``, ``{client}`` (the JACK client name) and strftime's
-``%`` fields (``%Y-%m-%d``), at the take's creation.
+``%`` fields (``%Y-%m-%d``), at the time the take begins.
 ``trigger`` (dBFS, absent: off) is the level at which the console, once
 armed with ``a``, ``jackrec serve`` armed, or ``jackrec record --trigger``
 begins a take by itself.  ``trigger_hold`` (seconds, absent: never) ends a
