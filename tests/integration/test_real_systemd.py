@@ -49,8 +49,11 @@ def system_python_problem() -> str | None:
     if not SYSTEM_PYTHON.resolve().name.endswith(version):
         return f"{SYSTEM_PYTHON} is not Python {version}, the venv's"
     for path in (CHECKOUT, Path(sys.prefix)):
-        if path.resolve().parts[1] in ("home", "root"):
+        resolved = path.resolve()
+        if resolved.parts[1] in ("home", "root"):
             return f"{path} is in a home directory, hidden from the service (ProtectHome=)"
+        if resolved.parts[1] == "tmp" or resolved.is_relative_to("/var/tmp"):
+            return f"{path} is in /tmp, hidden from the service (PrivateTmp=) and the booted system"
     return None
 
 
