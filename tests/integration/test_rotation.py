@@ -80,8 +80,10 @@ def test_takes_cut_on_the_clock_begin_on_whole_seconds_and_are_named_by_template
         names = [time.strftime(f"jackrec-%Y%m%d-%H%M%S-{number:02}.flac", time.localtime(s))
                  for s in seconds]  # fmt: skip
         assert path.name in names
-        if number > 1:  # a cut: on the second, within the JACK clock's jitter
-            assert abs(began - round(began)) < 0.01, began
+        if number > 1:  # a cut: on the second, as JACK's clock maps frames to it
+            # (planned up to 2 s ahead: a dummy server stalled meanwhile by a
+            # loaded machine falls behind the wall clock, measured up to 0.1 s)
+            assert abs(began - round(began)) < 0.25, began
     # a second of the wall clock, in frames of the (dummy) sample clock
     assert all(abs(int(str(s["frames"])) - RATE) < RATE // 100 for s in summaries[1:-1])
     report = counter.check(joined(paths))
