@@ -10,6 +10,7 @@ twice: `Event.text` is the log line, `Event.to_json` the machine form, which
 
 from __future__ import annotations
 
+import abc
 import collections
 import dataclasses
 import logging
@@ -23,7 +24,7 @@ Level = Literal["info", "warning", "error"]
 
 
 @dataclass(frozen=True)
-class Event:
+class Event(abc.ABC):
     """Something that happened, at Unix time `time`.
 
     Subclasses set `level` (how the console colours it), `log_level` (how
@@ -41,8 +42,9 @@ class Event:
         return event_name(type(self))
 
     @property
+    @abc.abstractmethod
     def text(self) -> str:
-        raise NotImplementedError
+        """The event's log line (each kind says its own)."""
 
     def to_json(self) -> dict[str, Any]:
         """``{"event": name, "level": ..., "time": ..., "text": ..., <fields>}``."""
@@ -290,7 +292,7 @@ def from_json(data: dict[str, Any]) -> Event:
     One this jackrec does not know (a newer service's), or a malformed one,
     comes back as a `Notice` of its text.
     """
-    kinds = {event_name(kind): kind for kind in _kinds(Event)}
+    kinds = {event_name(kind): kind for kind in _kinds()}
     kind = kinds.get(str(data.get("event")))
     try:
         if kind is not None:
@@ -311,6 +313,13 @@ def from_json(data: dict[str, Any]) -> Event:
     return Notice(text, time=when) if isinstance(when, int | float) else Notice(text)
 
 
-def _kinds(kind: type[Event]) -> list[type[Event]]:
-    """`kind` and all its subclasses."""
-    return [kind, *(sub for direct in kind.__subclasses__() for sub in _kinds(direct))]
+def _kinds() -> list[type[Event]]:
+    """Every kind of event: the subclasses of `Event`, at any depth (not `Event`
+    itself, which says no text)."""
+    found: list[type[Event]] = []
+    waiting = Event.__subclasses__()
+    while waiting:
+        kind = waiting.pop()
+        found.append(kind)
+        waiting.extend(kind.__subclasses__())
+    return found

@@ -176,6 +176,9 @@ def test_events_read_back_from_json() -> None:
         assert events.from_json(json.loads(json.dumps(event.to_json()))) == event
     unknown = events.from_json({"event": "from_the_future", "text": "hello", "time": 5.0})
     assert unknown == events.Notice("hello", time=5.0)
+    # the base of every event is no event (it has no text of its own)
+    base = events.from_json({"event": "event", "text": "hi", "time": 5.0})
+    assert base == events.Notice("hi", time=5.0) and base.text
     broken = events.from_json({"event": "xrun", "text": "xrun (3 us late)"})
     assert broken.text == "xrun (3 us late)"
 

@@ -17,7 +17,8 @@ Everything under ``cext/`` reaches Python through the cffi module
 `latency`
     a port's capture latency.
 
-Whatever runs in JACK's realtime thread is C, installed with
-``jack_set_process_callback`` on a JACK-Client client; the rest of
-jackrec sees only these Python objects.
+Whatever runs in JACK's realtime thread is C: ``cext/capture.c`` installs
+its process callback itself, on the client JACK-Client opened (JACK-Client's
+own callback setter is never called); the rest of jackrec sees only these
+Python objects.
 """
