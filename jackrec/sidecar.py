@@ -21,6 +21,7 @@ import contextlib
 import errno
 import json
 import os
+import secrets
 import stat
 import tempfile
 from pathlib import Path
@@ -51,6 +52,10 @@ def _encode(data: dict[str, Any]) -> bytes:
 def create_sidecar(take: Path, data: dict[str, Any]) -> None:
     """Create the sidecar of `take`, which must not exist in any form.
 
+    Written whole under a temporary name, then linked to its own (link()
+    never replaces anything, a dangling symlink included), so a reader never
+    finds it empty or half written.
+
     Raises
     ------
     JackrecError
@@ -58,19 +63,23 @@ def create_sidecar(take: Path, data: dict[str, Any]) -> None:
         file cannot be created.
     """
     path = sidecar_path(take)
+    temporary = path.with_name(f"{TEMPORARY_PREFIX}{secrets.token_hex(4)}.tmp")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        try:
+            _write_all(fd, _encode(data))
+        finally:
+            os.close(fd)
+        os.link(temporary, path, follow_symlinks=False)
     except FileExistsError:
+        if not os.path.lexists(path):  # the random temporary name was taken: unlikely
+            raise JackrecError(f"cannot create {path}: a temporary name was taken") from None
         raise JackrecError(f"{path} exists; jackrec never overwrites a sidecar") from None
     except OSError as error:
         raise JackrecError(f"cannot create {path}: {error.strerror}") from None
-    try:
-        _write_all(fd, _encode(data))
-    except OSError as error:
-        os.close(fd)
-        path.unlink(missing_ok=True)
-        raise JackrecError(f"cannot write {path}: {error.strerror}") from None
-    os.close(fd)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
 
 
 def write_sidecar(take: Path, data: dict[str, Any]) -> None:
