@@ -34,10 +34,13 @@ test: venv lint sanitize
 
 # `make bench` runs the full profile (about 50 minutes); `make bench QUICK=1`
 # a few minutes.  Then 2048 channels in split takes (bench/split.py, a few
-# minutes).  Results: bench/results/, docs/benchmarks.md.
+# minutes), and jackrec's CPU against jack_capture's, side by side
+# (bench/cpu.py, 20 minutes; quick: 4).  Results: bench/results/,
+# docs/benchmarks.md.
 bench: venv $(VENV)/.bench
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.split $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.cpu $(if $(QUICK),--quick)
 
 screenshots: venv
 	$(BIN)/python -m tests.tui.screenshots
@@ -75,12 +78,14 @@ lint: venv
 		'import runpy; runpy.run_path("cext/build_core.py")["ffibuilder"].compile()'
 
 # The realtime core under ThreadSanitizer, AddressSanitizer + UBSan and
-# valgrind memcheck (the C harness, then the extension inside Python).
+# valgrind memcheck (the C harness, then the extension inside Python).  The
+# harness's cycles are small: ThreadSanitizer's build writes every one with
+# streaming stores, the others as the callback writes small cycles.
 sanitize: tsan asan valgrind
 
 tsan: venv
 	@mkdir -p $(BUILD)
-	gcc $(WARNINGS) -O1 -g -fsanitize=thread -fno-sanitize-recover=all -Icext \
+	gcc $(WARNINGS) -DSTREAMING_BYTES=1 -O1 -g -fsanitize=thread -fno-sanitize-recover=all -Icext \
 		$(HARNESS) -lpthread -lm -o $(BUILD)/harness-tsan
 	$(BUILD)/harness-tsan
 

@@ -393,6 +393,7 @@ def write(results_path: Path) -> None:
         "",
         *targets(results),
         "",
+        *cpu_section(str(machine.get("date", ""))),
     ]
     for config in results.configs:
         text += [
@@ -511,4 +512,92 @@ def split_section() -> list[str]:
             f"{fmt(speed, 2)} times the speed of the wall clock, with {fmt(xruns)} xruns in "
             f"{idle[0]['seconds']:g} s (medians).",
         ]
+    return [*text, ""]
+
+
+def cpu_progress_line(result: Row) -> str:
+    rate = f"{result['rate'] // 1000}k/{result['period']}"
+    return (
+        f"  {rate} {result['channels']:>4} ch {result['bits']:>5}  {result['recorder']:<13}"
+        f"{result['cores']:.3f} cores, lost {result.get('lost_frames', '?')}, "
+        f"exact {result.get('exact', '?')}, exit {result['exit_code']}"
+    )
+
+
+def cpu_section(profile_date: str) -> list[str]:
+    """jackrec's steady-state CPU against jack_capture's (`bench.cpu`), newest results.
+
+    `profile_date` is the main profile's: when these are newer, the section
+    says its figures are the ones of jackrec as it is now.
+    """
+    path = newest("cpu") or newest("cpu-quick")
+    if path is None:
+        return []
+    machine, rows = load(path)
+    newer = str(machine.get("date", "")) > profile_date
+    cases: dict[tuple[int, int, int, str], dict[str, list[Row]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for row in rows["cpu"]:
+        key = (row["rate"], row["period"], row["channels"], row["bits"])
+        cases[key][row["recorder"]].append(row)
+    text = [
+        "## CPU against jack_capture, side by side",
+        "",
+        f"`bench/cpu.py` (`{path.relative_to(ROOT)}`, {machine.get('date')}): both recorders "
+        "take the counter client's ports into a WAV on the local disk, on one private dummy "
+        "server, alternately (ABBA...); a run's CPU is the scheduler's run time of all its "
+        "threads (`/proc/PID/task/*/schedstat`) over 10 s after a 3 s warm-up, in cores; "
+        "medians of the runs, and their ratio.  *lost*: frames missing from either take "
+        "against the counter (median).  jack_capture's 24-bit takes are not bit-exact (it "
+        "scales by 2^23 - 1); jackrec's are."
+        + (
+            "  These runs are newer than the profile above: where its CPU figures differ, "
+            "these are jackrec's as it is now."
+            if newer
+            else ""
+        ),
+        "",
+        "| rate / period | channels | samples | runs | jackrec cores | jack_capture cores "
+        "| jackrec / jack_capture | jackrec lost | jack_capture lost |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (rate, period, channels, bits), by in cases.items():
+        ours = median(by["jackrec"], lambda row: row["cores"])
+        theirs = median(by["jack_capture"], lambda row: row["cores"])
+        ratio = None if not ours or not theirs else ours / theirs
+        text.append(
+            f"| {rate // 1000} kHz / {period} | {channels} | "
+            f"{'float' if bits == 'float' else bits + '-bit'} | {len(by['jackrec'])} "
+            f"| {fmt(ours, 3)} | {fmt(theirs, 3)} | {fmt(ratio, 2)} "
+            f"| {fmt(median(by['jackrec'], lambda row: row.get('lost_frames')))} "
+            f"| {fmt(median(by['jack_capture'], lambda row: row.get('lost_frames')))} |"
+        )
+    return [*text, "", *cpu_profile_section()]
+
+
+def cpu_profile_section() -> list[str]:
+    """Where each recorder's CPU goes (`bench.cpu.profile`), newest results."""
+    path = newest("cpuprofile")
+    if path is None:
+        return []
+    _machine, rows = load(path)
+    profiles = rows["cpu_profile"]
+    if not profiles:
+        return []
+    first = profiles[0]
+    names = list(first["shares"])
+    text = [
+        f"Where the CPU goes ({first['channels']} channels, {first['bits']}, "
+        f"{first['rate'] // 1000} kHz / {first['period']}; `python -m bench.cpu --profile`, "
+        f"`{path.relative_to(ROOT)}`): perf's cpu-clock samples of each process over 10 s, "
+        "by shared object and symbol, as shares of its CPU; *user*: its user time's share "
+        "(`/proc/PID/stat`).",
+        "",
+        "| recorder | user | " + " | ".join(names) + " |",
+        "|---|---:|" + "---:|" * len(names),
+    ]
+    for row in profiles:
+        shares = " | ".join(f"{100 * row['shares'][name]:.0f} %" for name in names)
+        text.append(f"| {row['recorder']} | {100 * row['user_share']:.0f} % | {shares} |")
     return [*text, ""]

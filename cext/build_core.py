@@ -22,7 +22,7 @@ import cffi
 
 HERE = Path(__file__).resolve().parent
 HEADER = HERE / "jackrec_core.h"
-SOURCES = ["memory.c", "ring.c", "capture.c", "peaks.c", "source.c", "latency.c"]
+SOURCES = ["memory.c", "ring.c", "capture.c", "filewrite.c", "source.c", "latency.c"]
 
 # The Makefile builds the sanitizer harnesses with the same WARNINGS.
 WARNINGS = ["-std=c11", "-Wall", "-Wextra"]

@@ -162,13 +162,52 @@ void jr_port_capture_latency(void *port, uint32_t range[2]);
 int jr_recompute_latencies(void *client);
 
 /* ------------------------------------------------------------------ */
-/* Peaks: per-take levels, measured by the disk writer (not realtime). */
+/* File writer: frames into one sound file, for the disk writer (not   */
+/* realtime; see filewrite.c).                                          */
 /* ------------------------------------------------------------------ */
 
-/* Folds `count` interleaved frames of `channels` samples into peaks[]
- * (max |x|) and clips[] (samples with |x| >= 1.0), per channel. */
-void jr_peaks_accumulate(const float *frames, uint64_t count, uint32_t channels,
-                         float *peaks, uint64_t *clips);
+/* The libsndfile functions the file writer calls (sf_count_t is int64_t). */
+typedef struct {
+    int64_t (*write_raw)(void *sndfile, void *ptr, int64_t bytes);
+    int64_t (*writef_float)(void *sndfile, void *ptr, int64_t frames);
+    int64_t (*writef_int)(void *sndfile, void *ptr, int64_t frames);
+    int64_t (*writef_short)(void *sndfile, void *ptr, int64_t frames);
+} jr_sndfile_api_t;
+
+/* One file of a take, as the file writer sees it. */
+typedef struct {
+    void *sndfile;               /* SNDFILE * */
+    const jr_sndfile_api_t *api;
+    uint32_t channels;           /* the file's */
+    uint32_t bits;               /* integer samples: 16, 24 or 32; 0: float */
+    int raw;                     /* 1: packed little-endian samples through
+                                  * sf_write_raw; 0: sf_writef_float, _short,
+                                  * or _int (24 bits in an int's top bits) */
+    const uint32_t *map;         /* file channel c is column map[c] of the frames */
+    const double *noise;         /* NULL, or each sample's dither in LSB
+                                  * (16-bit only), in the call's frames */
+    float *peaks;                /* NULL, or the take's, per file channel: */
+    uint64_t *clips;             /* max |x|, samples with |x| >= 1.0 */
+    void *scratch;               /* encoded samples: one write at most */
+    size_t scratch_bytes;        /* at least one frame */
+    size_t filled;               /* of scratch; 0 between calls */
+    float *line;                 /* one frame's gathered channels */
+    int32_t *integers;           /* one frame's integer samples */
+} jr_file_writer_t;
+
+/* Rows of the frames the files are given at a time (see filewrite.c). */
+#define JR_ROWS_BYTES 262144
+
+/* Bytes of one encoded sample. */
+size_t jr_sample_bytes(uint32_t bits, int raw);
+
+/* Appends `frame_count` frames (rows of `stride` floats; 0: every frame
+ * is the same row) to each of the `count` files, peaks and clips measured on the way, in writes of at most
+ * a file's scratch; everything is in the files when it returns 0.  On -1,
+ * libsndfile wrote less than it was given to file *failed (its error says
+ * why), and the files hold different numbers of frames. */
+int jr_files_write(jr_file_writer_t *files, uint32_t count, const float *frames,
+                   uint64_t frame_count, uint32_t stride, uint32_t *failed);
 
 /* ------------------------------------------------------------------ */
 /* Source: the built-in test-signal generator's process callback.      */

@@ -18,7 +18,6 @@ import numpy as np
 import numpy.typing as npt
 
 from jackrec.core.capture import Capture, MeterReading
-from jackrec.core.peaks import accumulate_peaks
 
 #: What a level of exactly zero is shown as.
 FLOOR_DBFS = -math.inf
@@ -138,15 +137,14 @@ class MeterAccount:
 
 
 class TakeLevels:
-    """Per-channel peak and clip count of the frames written to one take."""
+    """Per-channel peak and clip count of the frames written to one take.
+
+    Measured by the C writer as it writes them (`jackrec.core.filewrite`).
+    """
 
     def __init__(self, channels: int) -> None:
         self.peaks = np.zeros(channels, dtype=np.float32)
         self.clips = np.zeros(channels, dtype=np.uint64)
-
-    def add(self, frames: npt.NDArray[np.float32]) -> None:
-        """Fold in C-contiguous float32 frames of shape ``(n, channels)``."""
-        accumulate_peaks(frames, self.peaks, self.clips)
 
     def peaks_dbfs(self) -> list[float]:
         return [dbfs(float(peak)) for peak in self.peaks]

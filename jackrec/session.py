@@ -420,7 +420,7 @@ class Session:
             When no channel is armed, the split does not fit the channels,
             or a file cannot be created.
         """
-        return Take.create(self.take_info(path, file_format, notes, split), self.channels)
+        return Take.create(self.take_info(path, file_format, notes, split))
 
     def take_info(
         self,

@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from jackrec import __version__, bwf
+from jackrec.core.filewrite import SCRATCH_BYTES, WRITE_BYTES, FilesWriter
 from jackrec.errors import JackrecError
 from jackrec.levels import TakeLevels
 from jackrec.repair import fix_header
@@ -49,9 +50,10 @@ from jackrec.takefile import BYTES_PER_SAMPLE, FileFormat, TakeFile
 #: How often a take's sidecar is brought up to date while it records.
 PROGRESS_SECONDS = 2.0
 
-#: A split take's block of all its channels is at most this, since every
-#: block is copied once more, file by file (see `Take.block_frames`).
-SPLIT_BLOCK_BYTES = 1 << 25
+#: How often, at most, its files' headers are (`TakeFile.sync_header`): what
+#: a killed recorder's file reads back without `jackrec repair` lags at most
+#: this (plus one hand-over of the writer).
+HEADER_SECONDS = 1.0
 
 
 class TakeDeleted(JackrecError):
@@ -120,7 +122,7 @@ class TakeInfo:
 class Take:
     """A take being written; create with `Take.create`."""
 
-    def __init__(self, info: TakeInfo, files: list[TakeFile], all_channels: int) -> None:
+    def __init__(self, info: TakeInfo, files: list[TakeFile]) -> None:
         self.info = info
         #: The take's files: one, or one per group of a split take.
         self.files = files
@@ -136,13 +138,17 @@ class Take:
         self.ended_by: str | None = None
         self.error: str | None = None
         self.levels = TakeLevels(len(info.channels))
-        self._subset = None if info.channels == tuple(range(all_channels)) else list(info.channels)
-        self._silence = [np.zeros((0, f.channels), dtype=np.float32) for f in files]
-        self._sidecar_written = time.monotonic()
+        capture_channels = np.array(info.channels, dtype=np.uint32)
+        self._writer = FilesWriter(
+            [file.sink for file in files],
+            [capture_channels[columns] for columns in self._slices],
+            [(self.levels.peaks[columns], self.levels.clips[columns]) for columns in self._slices],
+        )
+        self._sidecar_written = self._headers_synced = time.monotonic()
         self.sidecar_error: str | None = None
 
     @classmethod
-    def create(cls, info: TakeInfo, all_channels: int) -> Take:
+    def create(cls, info: TakeInfo) -> Take:
         """Create the file and its sidecar now (exclusively), so a bad path fails here.
 
         Every name the take needs is checked before anything is created; if
@@ -158,10 +164,13 @@ class Take:
         paths = check_names(info.path, info.groups, info.track_names)
         files: list[TakeFile] = []
         try:
+            scratch = max(1, min(WRITE_BYTES, SCRATCH_BYTES // len(paths)))
             for path, group in zip(paths, info.groups or ((0, len(info.channels)),), strict=True):
                 width = group[1] - group[0]
-                files.append(TakeFile.create(path, info.file_format, width, info.sample_rate))
-            take = cls(info, files, all_channels)
+                files.append(
+                    TakeFile.create(path, info.file_format, width, info.sample_rate, None, scratch)
+                )
+            take = cls(info, files)
             create_sidecar(info.path, take.sidecar())
         except BaseException:
             for file in files:
@@ -182,18 +191,6 @@ class Take:
     @property
     def split(self) -> bool:
         return self.info.groups is not None
-
-    def block_frames(self, file_bytes: int) -> int:
-        """Frames a split take is written in, each file's write at most `file_bytes`.
-
-        The writer sizes its writes by the whole stream; a split take's
-        files are narrower, and each write is a trip into libsndfile: at
-        2048 one-channel files the stream's 64 KiB (8 frames) would make a
-        quarter of a million of them a second.
-        """
-        widest = max(file.channels for file in self.files)
-        channels = len(self.info.channels)
-        return max(1, min(file_bytes // (4 * widest), SPLIT_BLOCK_BYTES // (4 * channels)))
 
     @property
     def bytes(self) -> int:
@@ -259,25 +256,30 @@ class Take:
         return f"{self.path.name}: {len(names)} ch: {', '.join(names)}"
 
     def write(self, frames: npt.NDArray[np.float32]) -> None:
-        """Append capture frames (all capture channels; the take picks its own)."""
-        # np.take, unlike fancy indexing, gives C order: the peaks need it
-        block = frames if self._subset is None else np.take(frames, self._subset, axis=1)
-        if len(self.files) == 1:
-            self.files[0].write(block)
-        else:
-            # libsndfile takes C-contiguous frames only: each group is copied
-            for file, columns in zip(self.files, self._slices, strict=True):
-                file.write(np.ascontiguousarray(block[:, columns]))
-        self.levels.add(block)
+        """Append capture frames (all capture channels; the take picks its own).
 
-    def write_silence(self, frames: int, block: int) -> None:
-        while frames > 0:
-            n = min(frames, block)
-            for i, file in enumerate(self.files):
-                if len(self._silence[i]) < n:
-                    self._silence[i] = np.zeros((n, file.channels), dtype=np.float32)
-                file.write(self._silence[i][:n], silence=True)
-            frames -= n
+        Raises
+        ------
+        JackrecError
+            When a file cannot be written (its frames are then recounted).
+        """
+        dithered = self.info.file_format.dither
+        noise = [file.dither_noise(len(frames)) for file in self.files] if dithered else None
+        self._written(self._writer.write(frames, noise), len(frames))
+
+    def write_silence(self, frames: int) -> None:
+        """Append `frames` frames of exact zeros (a gap)."""
+        self._written(self._writer.write_silence(frames), frames)
+
+    def _written(self, failed: int | None, frames: int) -> None:
+        if failed is None:
+            for file in self.files:
+                file.frames += frames
+            return
+        error = self.files[failed].failed()  # its reason, before any tell()
+        for file in self.files:
+            file.recount()
+        raise error
 
     def add_gap(self, frames: int, jack_frame: int) -> None:
         self.gaps.append(
@@ -304,19 +306,27 @@ class Take:
         )
 
     def update_progress(self) -> None:
-        """Every `PROGRESS_SECONDS`, bring the sidecar up to date (a failure
-        is kept in `sidecar_error`).
+        """Every `HEADER_SECONDS` bring the files' headers, every
+        `PROGRESS_SECONDS` the sidecar up to date (a failure is kept in
+        `sidecar_error`).
 
         Raises
         ------
         TakeDeleted
             When the file has lost its name: whatever is written now is lost.
         """
+        if time.monotonic() - self._headers_synced >= HEADER_SECONDS:
+            self._sync_headers()
         if time.monotonic() - self._sidecar_written < PROGRESS_SECONDS:
             return
         if any(file.deleted for file in self.files):
             raise TakeDeleted(self._deleted_text())
         self.write_sidecar()
+
+    def _sync_headers(self) -> None:
+        self._headers_synced = time.monotonic()
+        for file in self.files:
+            file.sync_header()
 
     def _deleted_text(self) -> str:
         deleted = next((file.path for file in self.files if file.deleted), self.path)
@@ -484,6 +494,7 @@ class Take:
         in `sidecar_error` until a later rewrite succeeds, and becomes the
         take's error if the final one fails.
         """
+        self._sync_headers()  # the file never says less than its sidecar
         self._sidecar_written = time.monotonic()
         try:
             write_sidecar(self.info.path, self.sidecar())

@@ -14,23 +14,30 @@ Format rules (what ``--format`` and ``--bits`` resolve to):
   bit depth; ``--quality`` (0 to 1) chooses their bit rate.  Their channel
   counts and sample rates are limited (`MAX_CHANNELS`, `SAMPLE_RATES`).
 
-Integer samples are converted here, not by libsndfile: full scale is
-2**(bits-1) both ways, values are rounded to nearest and clipped, so every
-float that lies on the integer grid survives the round trip exactly
-(libsndfile would scale by 32767 on write and 1/32768 on read, and wrap
-instead of clip).  With ``--dither``, 16-bit samples get TPDF dither first
-(`IntegerSamples.convert`).
+Integer samples are converted by jackrec (``cext/filewrite.c``), not by
+libsndfile: full scale is 2**(bits-1) both ways, values are rounded to
+nearest and clipped, so every float that lies on the integer grid survives
+the round trip exactly (libsndfile would scale by 32767 on write and
+1/32768 on read, and wrap instead of clip).  With ``--dither``, 16-bit
+samples get TPDF dither first (`TakeFile.dither_noise`).
 
 No PEAK chunk is written for WAV, W64 or CAF (the sidecar has the peaks);
 libsndfile refuses to leave it out of float RF64 files (an open-ended
 ``.wav`` starts as RF64), so those carry it, with the true peaks.
 
-Crash safety: libsndfile rewrites the header after every write
-(``SFC_SET_UPDATE_HEADER_AUTO``), so a recorder killed at any moment leaves
-a WAV, RF64, W64 or CAF file that reads back with every frame written.
-FLAC has no such header: a killed FLAC take has no length in its
-STREAMINFO and loses the encoder's last unfinished block (`jackrec.repair`
-gives it the length of the frames it holds).  The lossy codecs get no
+Crash safety: every frame handed to a file is in it (the page cache) when
+the write returns; its header is brought up to date by `TakeFile.sync_header`,
+which a take calls at most `jackrec.take.HEADER_SECONDS` apart and before
+each sidecar update (so the header never says less than the sidecar).  A
+recorder killed at any moment leaves a WAV, RF64, W64 or CAF file that
+reads back with every frame up to its last header update, and
+`jackrec repair` gives it the frames written after that (up to about a
+second): nothing handed over is lost.  (libsndfile can rewrite the header
+after every write instead, ``SFC_SET_UPDATE_HEADER_AUTO``: 7 % of the
+recorder's CPU at 512 channels, measured.)  FLAC has no such header: a
+killed FLAC take has no length in its STREAMINFO and loses the encoder's
+last unfinished block (`jackrec.repair` gives it the length of the frames
+it holds).  The lossy codecs get no
 header updates (libsndfile would write Vorbis's headers again with every
 block, leaving a file no decoder reads); what a killed one keeps is measured
 in the README: Opus pages are closed every `OPUS_PAGE_MS`, MP3 is written
@@ -44,18 +51,18 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
 
 from jackrec.bwf import BroadcastInfo
+from jackrec.core.filewrite import LITTLE_ENDIAN, WRITE_BYTES, FileSink, FilesWriter
 from jackrec.errors import JackrecError, UsageError
 
 # libsndfile commands (values from sndfile.h)
 SFC_SET_ADD_PEAK_CHUNK = 0x1050
-SFC_SET_UPDATE_HEADER_AUTO = 0x1061
+SFC_UPDATE_HEADER_NOW = 0x1060
 SFC_RF64_AUTO_DOWNGRADE = 0x1210
 SFC_SET_COMPRESSION_LEVEL = 0x1301
 SFC_SET_OGG_PAGE_LATENCY_MS = 0x1302
@@ -100,55 +107,13 @@ BYTES_PER_SAMPLE = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class IntegerSamples:
-    """How float32 frames become the integers handed to libsndfile.
-
-    Attributes
-    ----------
-    full_scale
-        2**(bits-1): 1.0 maps to it (and is clipped one below).
-    dtype
-        The NumPy type soundfile writes (int16 or int32).
-    shift
-        Left shift after scaling: libsndfile takes the top 24 bits of an
-        int32 for PCM_24.
-    """
-
-    full_scale: float
-    dtype: type[np.signedinteger[Any]]
-    shift: int = 0
-
-    def convert(
-        self, frames: npt.NDArray[np.float32], dither: np.random.Generator | None = None
-    ) -> npt.NDArray[np.signedinteger[Any]]:
-        """Scale, round to nearest and clip; with `dither`, add TPDF dither first.
-
-        The dither of each sample is ``u1 - u2`` LSB, two uniform draws from
-        [0, 1) taken from `dither` in sample order (frame by frame, channel
-        by channel): triangular over (-1, +1) LSB, mean 0, variance 1/6 LSB².
-        Since the draws go in sample order, the noise of a take does not
-        depend on how its frames were split into writes, and the take's seed
-        reproduces it.  Rounding after it leaves an error whose mean and
-        variance (1/4 LSB²) do not depend on the signal.
-        """
-        scaled = frames * np.float64(self.full_scale)
-        if dither is not None:
-            draws = dither.random((*frames.shape, 2))
-            scaled += draws[..., 0] - draws[..., 1]
-        np.rint(scaled, out=scaled)
-        np.clip(scaled, -self.full_scale, self.full_scale - 1, out=scaled)
-        samples = scaled.astype(self.dtype)
-        if self.shift:
-            samples <<= self.shift
-        return samples
-
-
-INTEGER_SAMPLES = {
-    "PCM_16": IntegerSamples(2.0**15, np.int16),
-    "PCM_24": IntegerSamples(2.0**23, np.int32, shift=8),
-    "PCM_32": IntegerSamples(2.0**31, np.int32),
-}
+#: Integer samples' bits (the others are float: FLOAT and the codecs).
+INTEGER_BITS = {"PCM_16": 16, "PCM_24": 24, "PCM_32": 32}
+#: Containers whose PCM samples are written packed, as they lie in the file
+#: (`jackrec.core.filewrite`): little-endian, with no encoder in between.
+RAW_CONTAINERS = ("WAV", "RF64", "W64")
+#: Containers whose header says how many frames follow (`TakeFile.sync_header`).
+SIZED_CONTAINERS = ("WAV", "RF64", "W64", "CAF")
 
 
 @dataclass(frozen=True)
@@ -285,6 +250,7 @@ class TakeFile:
         handle: sf.SoundFile,
         file_format: FileFormat,
         dither_seed: int | None = None,
+        scratch_bytes: int = WRITE_BYTES,
     ) -> None:
         self.path = path
         self._fd = fd
@@ -294,7 +260,9 @@ class TakeFile:
         self.frames = 0
         self._handle = handle
         self._closed = False
-        self._integer = INTEGER_SAMPLES.get(file_format.subtype)
+        #: What the C writer writes to (`jackrec.core.filewrite`).
+        self.sink = FileSink(handle, *_encoding(file_format), scratch_bytes)
+        self._own: FilesWriter | None = None  # for `write`
         #: The seed of the take's dither generator (None: no dither).
         self.dither_seed = dither_seed
         self._dither = None if dither_seed is None else np.random.default_rng(dither_seed)
@@ -307,11 +275,13 @@ class TakeFile:
         channels: int,
         sample_rate: int,
         dither_seed: int | None = None,
+        scratch_bytes: int = WRITE_BYTES,
     ) -> TakeFile:
         """Create `path` (which must not exist) and open it for writing.
 
         A dithered take's generator starts from `dither_seed` (None: a
-        random seed, which `dither_seed` then tells).
+        random seed, which `dither_seed` then tells).  `scratch_bytes` is
+        the most one write hands the kernel.
 
         Raises
         ------
@@ -351,7 +321,8 @@ class TakeFile:
             raise JackrecError(f"cannot write {path}: {error}") from None
         if file_format.dither and dither_seed is None:
             dither_seed = secrets.randbits(64)
-        return cls(path, fd, handle, file_format, dither_seed if file_format.dither else None)
+        seed = dither_seed if file_format.dither else None
+        return cls(path, fd, handle, file_format, seed, scratch_bytes)
 
     def set_broadcast_info(self, info: BroadcastInfo) -> None:
         """Give a WAV or RF64 file its bext chunk; only before the first write.
@@ -364,10 +335,12 @@ class TakeFile:
         info.set_on(self._handle._file)
 
     def write(self, frames: npt.NDArray[np.float32], *, silence: bool = False) -> None:
-        """Append float32 frames (shape ``(n, channels)``).
+        """Append float32 frames (shape ``(n, channels)``, C-contiguous).
 
         `silence` says the frames are a gap's silence: they stay exact zeros,
-        undithered, and draw nothing from the dither generator.
+        undithered, and draw nothing from the dither generator.  A take
+        writes its files together (`jackrec.core.filewrite.FilesWriter`);
+        this is one file on its own.
 
         Raises
         ------
@@ -375,22 +348,45 @@ class TakeFile:
             With the system's reason (``No space left on device``) when the
             write fails.
         """
-        try:
-            if self._integer is None:
-                self._handle.write(frames)
-            else:
-                dither = None if silence else self._dither
-                self._handle.write(self._integer.convert(frames, dither))
-        except (sf.LibsndfileError, RuntimeError) as error:
-            reason = self._reason(error)  # before tell(), which clears it
-            # A failed write (disk full) may still have put part of the block
-            # in the file; count what is there, as the header does.
-            with contextlib.suppress(Exception):
-                self.frames = self._handle.tell()
-            raise JackrecError(reason) from None
+        if self._own is None:
+            self._own = FilesWriter([self.sink], [np.arange(self.channels, dtype=np.uint32)])
+        noise = None if silence else self.dither_noise(len(frames))
+        if self._own.write(frames, [noise]) is not None:
+            raise self.failed()
         self.frames += len(frames)
 
-    def _reason(self, error: Exception) -> str:
+    def dither_noise(self, frames: int) -> npt.NDArray[np.float64] | None:
+        """The dither of the next `frames` frames, in LSB (None: not dithered).
+
+        Each sample's is ``u1 - u2``, two uniform draws from [0, 1) taken
+        from the take's generator in sample order (frame by frame, channel
+        by channel): triangular over (-1, +1) LSB, mean 0, variance 1/6 LSB².
+        Since the draws go in sample order, the noise of a take does not
+        depend on how its frames were split into writes, and the take's seed
+        reproduces it.  Rounding after it leaves an error whose mean and
+        variance (1/4 LSB²) do not depend on the signal.
+        """
+        if self._dither is None:
+            return None
+        draws = self._dither.random((frames, self.channels, 2))
+        return np.ascontiguousarray(draws[..., 0] - draws[..., 1])
+
+    def failed(self) -> JackrecError:
+        """After a failed write: count the frames really in the file, and say why.
+
+        A failed write (disk full) may still have put part of the block in
+        the file; `frames` becomes what is there, as the header says.
+        """
+        reason = self._reason()  # before tell(), which clears it
+        self.recount()
+        return JackrecError(reason)
+
+    def recount(self) -> None:
+        """Take `frames` from libsndfile (after a write of several files failed)."""
+        with contextlib.suppress(Exception):
+            self.frames = self._handle.tell()
+
+    def _reason(self) -> str:
         """libsndfile's message, with the system's reason when there is one.
 
         For a failed system call libsndfile's error code only says "System
@@ -398,7 +394,13 @@ class TakeFile:
         """
         text = sf._ffi.string(sf._snd.sf_strerror(self._handle._file)).decode(errors="replace")
         text = text.strip().removeprefix("System error :").strip().rstrip(".")
-        return text or str(error)
+        return text or f"writing {self.path} failed"
+
+    def sync_header(self) -> None:
+        """Make the header say how many frames the file holds now (see the
+        module's crash safety); nothing for FLAC and the lossy codecs."""
+        if not self._closed and self.container in SIZED_CONTAINERS and not self.format.lossy:
+            sf._snd.sf_command(self._handle._file, SFC_UPDATE_HEADER_NOW, sf._ffi.NULL, 0)
 
     @property
     def size(self) -> int:
@@ -426,12 +428,27 @@ class TakeFile:
                 os.close(self._fd)
 
 
+def _encoding(file_format: FileFormat) -> tuple[int, bool]:
+    """How the C writer writes `file_format`: integer bits (0: float), and raw.
+
+    Samples go raw (packed by jackrec, `sf_write_raw`) wherever they lie in
+    the file as they are, except float RF64, whose PEAK chunk libsndfile
+    fills only from the samples it converts itself (`sf_writef_float`).
+    """
+    raw = (
+        LITTLE_ENDIAN
+        and file_format.container in RAW_CONTAINERS
+        and not file_format.lossy
+        and not (file_format.container == "RF64" and file_format.subtype == "FLOAT")
+    )
+    return INTEGER_BITS.get(file_format.subtype, 0), raw
+
+
 def _set_pcm(handle: sf.SoundFile, file_format: FileFormat) -> None:
-    """Crash-safe headers, and no PEAK chunk."""
+    """RF64's downgrade, and no PEAK chunk."""
     command = sf._snd.sf_command
     if file_format.rf64_downgrade:
         command(handle._file, SFC_RF64_AUTO_DOWNGRADE, sf._ffi.NULL, 1)
-    command(handle._file, SFC_SET_UPDATE_HEADER_AUTO, sf._ffi.NULL, 1)
     # libsndfile would scan every float sample for a PEAK chunk (6 % of
     # the recorder's CPU at 256 channels); the peaks are in the sidecar.
     # RF64 refuses (the command returns false): see the module docstring.

@@ -52,26 +52,13 @@ from jackrec.errors import JackrecError
 from jackrec.levels import dbfs
 from jackrec.take import Take, TakeDeleted
 
-#: How often the writer looks at the ring when no command wakes it.  The
-#: ring holds seconds; this sets the write size and how much a killed
-#: recorder can leave unwritten.
+#: How often the writer looks at the ring when no command wakes it, and
+#: how much of the stream it hands a take at once (`jackrec.core.filewrite`
+#: writes it, with the GIL released, in writes of its own size).  It sets
+#: how much a killed recorder can leave unwritten.  One hand-over a poll,
+#: whatever the channel count: the writer's own Python work per second of
+#: audio does not grow with the stream's width.
 POLL_SECONDS = 0.1
-
-#: Largest write handed to libsndfile at once.  Small, so the kernel's copy
-#: into the page cache is short: on a kernel without forced preemption
-#: (CONFIG_PREEMPT_NONE, common on servers and VMs, and this one) a write()
-#: holds its core until it returns, and a realtime thread woken there waits.
-#: Measured at 256 channels, 96 kHz / 64 (alternating 4 s runs): 1 MiB
-#: writes gave the process callback a p99.9 of 1.3-2.6 ms and 280-510
-#: xruns a second; 128 KiB and less, 0.15-0.5 ms and 10-70 a second, near
-#: what the idle server makes (about 26 a second).
-BLOCK_BYTES = 1 << 16
-
-#: ... but each write is a trip through the GIL, and a process whose other
-#: threads keep the GIL busy hands it over only every few milliseconds: at
-#: 256 channels, 96 kHz, 64 KiB writes then fell behind the ring.  Once the
-#: ring is an eighth full the writer catches up in writes this large.
-CATCH_UP_BYTES = 1 << 20
 
 #: While idle, the writer keeps at least this much of the newest stream in
 #: the ring, so a record command can start exactly where it was given.
@@ -158,8 +145,7 @@ class DiskWriter(threading.Thread):
         self._commands: queue.SimpleQueue[commands.Command] = queue.SimpleQueue()
         self._pending: list[commands.Command] = []  # in the order given
         self._stopping = threading.Event()
-        self._block = max(1, BLOCK_BYTES // (4 * capture.channels))
-        self._catch_up_block = max(1, CATCH_UP_BYTES // (4 * capture.channels))
+        self._step_frames = max(1, round(POLL_SECONDS * sample_rate))
         self._guard = min(round(GUARD_SECONDS * sample_rate), capture.frames.capacity // 4)
         self._gap_done = 0  # frames of the oldest queued gap already walked past
         self._paused_at = 0
@@ -295,7 +281,7 @@ class DiskWriter(threading.Thread):
             self._apply_due_commands()
             if self.state == "idle" and self.trigger is not None:
                 self._listen(self.trigger)
-            views = ring.peek(self._block_frames(ring.read_space > ring.capacity // 8))
+            views = ring.peek(self._step_frames)
             # Looked at after peek(): the callback queues a gap before it
             # publishes the frames behind it, so no gap inside `views` can
             # be missed here.
@@ -399,12 +385,6 @@ class DiskWriter(threading.Thread):
         planned = [(at, why) for at, why in ends if at is not None]
         return min(planned) if planned and self.take is not None else None
 
-    def _block_frames(self, behind: bool) -> int:
-        """Frames per write: a split take's own (its files are narrower than the stream)."""
-        if self.state == "recording" and self.take is not None and self.take.split:
-            return self.take.block_frames(CATCH_UP_BYTES if behind else BLOCK_BYTES)
-        return self._catch_up_block if behind else self._block
-
     def _keep(self) -> int:
         """Frames to hold back while idle: the pre-roll, at least the guard."""
         return max(self.preroll_frames, self._guard)
@@ -430,7 +410,7 @@ class DiskWriter(threading.Thread):
             at = self.take.frames
             self.take.add_gap(frames, gap.jack_frame)  # at the frame the silence starts
             if aligner is None:
-                self.take.write_silence(frames, self._block_frames(behind=False))
+                self.take.write_silence(frames)
             else:
                 self._write_aligned_silence(frames)
             self._emit(events.FramesLost(self.take.path, at, frames))
@@ -441,7 +421,7 @@ class DiskWriter(threading.Thread):
     def _write_aligned_silence(self, frames: int) -> None:
         """Silence in the stream, delayed like the rest (it holds earlier frames at first)."""
         assert self.take is not None and self._aligner is not None
-        silence = np.zeros((min(frames, self._block), self._capture.channels), np.float32)
+        silence = np.zeros((min(frames, self._step_frames), self._capture.channels), np.float32)
         while frames > 0:
             block = silence[: min(frames, len(silence))]
             self.take.write(self._aligner.process(block))

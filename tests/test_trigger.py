@@ -65,7 +65,7 @@ def take_maker(tmp_path: Path) -> Callable[[], Take]:
             tmp_path / name, FileFormat("WAV", "FLOAT"), (0, 1), ("in_1", "in_2"),
             ((), ()), RATE, 256,
         )  # fmt: skip
-        return Take.create(info, 2)
+        return Take.create(info)
 
     return make
 

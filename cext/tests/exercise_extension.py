@@ -17,11 +17,13 @@ import soundfile as sf
 
 from jackrec import counter
 from jackrec.core.capture import FREEWHEEL, ROLLING, Capture
+from jackrec.core.filewrite import FilesWriter
 from jackrec.core.ring import FrameRing
 from jackrec.jackserver import DummyServer
+from jackrec.levels import TakeLevels
 from jackrec.session import Session, SessionOptions
 from jackrec.source import SignalSource
-from jackrec.takefile import FileFormat
+from jackrec.takefile import FileFormat, TakeFile
 
 
 def exercise_ring() -> None:
@@ -40,6 +42,37 @@ def exercise_ring() -> None:
     capture.watch(ROLLING | FREEWHEEL)
     assert capture.states.pop() is None and not capture.freewheeling
     capture.close()
+
+
+def exercise_file_writer(directory: Path) -> None:
+    """Every path of cext/filewrite.c: packed, converted by libsndfile,
+    dithered, in place, gathered from other columns, and silence."""
+    frames = np.linspace(-1.2, 1.2, 5 * 3001, dtype=np.float32).reshape(3001, 5)
+    for name, file_format in [
+        ("packed.wav", FileFormat("WAV", "PCM_24")),
+        ("frames.flac", FileFormat("FLAC", "PCM_16")),
+        ("frames.caf", FileFormat("CAF", "PCM_32")),
+        ("dithered.wav", FileFormat("WAV", "PCM_16", dither=True)),
+        ("in-place.rf64", FileFormat("RF64", "FLOAT")),
+    ]:
+        file = TakeFile.create(directory / name, file_format, 5, 48000, scratch_bytes=1000)
+        file.write(frames)
+        file.write(frames, silence=True)
+        file.sync_header()
+        file.close()
+        assert sf.info(str(directory / name)).frames == 2 * len(frames)
+    levels = TakeLevels(5)
+    maps = [np.array([4, 0, 2], np.uint32), np.array([1, 3], np.uint32)]
+    files = [
+        TakeFile.create(directory / f"{i}.w64", FileFormat("W64", "FLOAT"), len(m), 48000)
+        for i, m in enumerate(maps)
+    ]
+    groups = [(levels.peaks[:3], levels.clips[:3]), (levels.peaks[3:], levels.clips[3:])]
+    writer = FilesWriter([file.sink for file in files], maps, groups)
+    assert writer.write(frames) is None and writer.write_silence(100) is None
+    for file in files:
+        file.close()
+    assert np.array_equal(levels.peaks, np.abs(frames[:, [4, 0, 2, 1, 3]]).max(axis=0))
 
 
 def exercise_recording(directory: Path) -> None:
@@ -72,6 +105,7 @@ def exercise_recording(directory: Path) -> None:
 def main() -> int:
     exercise_ring()
     with tempfile.TemporaryDirectory() as directory:
+        exercise_file_writer(Path(directory))
         exercise_recording(Path(directory))
     print("extension exercised")
     return 0

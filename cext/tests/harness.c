@@ -119,8 +119,8 @@ static void test_ring(void)
 /* 2. The process callback, with a stand-in for libjack.               */
 /* ------------------------------------------------------------------ */
 
-#define CHANNELS 4
-#define PERIOD 64
+#define CHANNELS 21 /* a block of 16 and 5 more: SSE tiles and the scalar rest */
+#define PERIOD 62 /* not a multiple of 4, nor of the ring: cycles split at its end */
 static uint32_t cycles = 20000u;
 #define RING_FRAMES 1024
 

@@ -10,8 +10,9 @@ Everything under ``cext/`` reaches Python through the cffi module
     the consumer's zero-copy view of a ring (`FrameRing`);
 `signal`
     the test-signal generator's process callback (`SignalGenerator`);
-`peaks`
-    per-take peak and clip measurement, for the disk writer;
+`filewrite`
+    the disk writer's frames into a take's files (channels, peaks, sample
+    conversion, libsndfile), in one C call per hand-over;
 `memory`
     whether memory locking works here;
 `latency`

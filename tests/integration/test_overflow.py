@@ -43,7 +43,7 @@ def record_with_stall(
     """
     HangingTake.release = threading.Event()
     session = open_session(generator, "jackrec-overflow", buffer_seconds=0.25)
-    take = HangingTake.create(session.take_info(path, FileFormat("WAV", "FLOAT")), session.channels)
+    take = HangingTake.create(session.take_info(path, FileFormat("WAV", "FLOAT")))
     session.record(take)
     session.shutdown.wait(stall)
     if stop_while_stalled:

@@ -161,7 +161,7 @@ def test_a_writer_slower_than_the_stream_still_stops(
     session = open_session(generator, "jackrec-slowsplit", buffer_seconds=0.5)
     try:
         info = session.take_info(tmp_path / "slow.wav", FileFormat("WAV", "FLOAT"), split="mono")
-        take = SlowTake.create(info, session.channels)
+        take = SlowTake.create(info)
         session.record(take)
         time.sleep(1.5)  # behind by now, and losing frames
         session.marker("late")
