@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,9 +150,21 @@ def test_no_runtime_directory_asks_for_the_path(
     assert status == 1 and err.startswith("jackrec: error: XDG_RUNTIME_DIR is not set")
 
 
+#: ``jackrec`` with Ctrl-C as a terminal gives it, even where these tests run
+#: with SIGINT ignored (a background job of a script: its children inherit
+#: the ignore, and ``jackrec ctl events`` would never see Ctrl-C).
+WITH_CTRL_C = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from jackrec.__main__ import main; sys.exit(main())"
+)
+
+
 def run_ctl(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        jackrec_command("ctl", *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", WITH_CTRL_C, "ctl", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
