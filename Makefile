@@ -35,7 +35,7 @@ test: venv lint sanitize
 # `make bench` runs the full profile (about 50 minutes); `make bench QUICK=1`
 # a few minutes.  Then 2048 channels in split takes (bench/split.py, a few
 # minutes), and jackrec's CPU against jack_capture's, side by side
-# (bench/cpu.py, 20 minutes; quick: 4).  Results: bench/results/,
+# (bench/cpu.py, about 25 minutes; quick: 4).  Results: bench/results/,
 # docs/benchmarks.md.
 bench: venv $(VENV)/.bench
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
