@@ -601,3 +601,11 @@ def cpu_profile_section() -> list[str]:
         shares = " | ".join(f"{100 * row['shares'][name]:.0f} %" for name in names)
         text.append(f"| {row['recorder']} | {100 * row['user_share']:.0f} % | {shares} |")
     return [*text, ""]
+
+
+def console_progress_line(result: Row) -> str:
+    return (
+        f"  console {result['channels']:>3} meters {result['columns']}x{result['lines']}: "
+        f"metering {result.get('metering', 0):.3f} cores, recording "
+        f"{result.get('recording', 0):.3f}, lost {result.get('lost_frames', '?')}"
+    )

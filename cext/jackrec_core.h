@@ -217,6 +217,7 @@ typedef struct jr_source jr_source_t;
 
 #define JR_SOURCE_COUNTER 0
 #define JR_SOURCE_SINE 1
+#define JR_SOURCE_SAWTOOTH 2
 
 /* Counter signal: channel c at frame n carries k / 32768 with
  * k = ((n + c * JR_COUNTER_STRIDE) mod 65536) - 32768, exact in float32

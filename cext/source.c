@@ -1,7 +1,8 @@
 /*
  * The built-in test-signal source: a JACK process callback that writes a
- * counter (for bit-exact tests and benchmarks) or sines (for the demo) to
- * its output ports.  It lives in C for the same reason as the recorder: a
+ * counter (for bit-exact tests and benchmarks), sines (for the demo) or
+ * sawtooths (a signal that moves every meter every frame, for measuring
+ * the console) to its output ports.  It lives in C for the same reason as the recorder: a
  * generator written in Python would be a source of xruns itself.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -13,13 +14,15 @@
 #include <stdatomic.h>
 
 #define TWO_PI 6.283185307179586
+/* just under full scale, so a sawtooth never latches a meter's clip */
+#define SAWTOOTH_LEVEL 0.98
 
 struct jr_source {
     uint32_t channels;
     int kind;
     jack_port_t **ports;
     uint32_t *latency; /* capture latency each port declares, in frames */
-    /* sine state, touched by the callback only */
+    /* sine and sawtooth state, touched by the callback only */
     double *phase;     /* in cycles, [0, 1) */
     double *increment; /* cycles per frame */
     double *level;     /* peak amplitude */
@@ -52,6 +55,17 @@ static void write_sine(jr_source_t *s, uint32_t ch, float *out, jack_nframes_t n
     s->phase[ch] = phase;
 }
 
+static void write_sawtooth(jr_source_t *s, uint32_t ch, float *out, jack_nframes_t nframes)
+{
+    double phase = s->phase[ch];
+    for (jack_nframes_t f = 0; f < nframes; f++) {
+        out[f] = (float)(SAWTOOTH_LEVEL * (2.0 * phase - 1.0));
+        phase += s->increment[ch];
+        phase -= floor(phase);
+    }
+    s->phase[ch] = phase;
+}
+
 static int process(jack_nframes_t nframes, void *arg)
 {
     jr_source_t *s = arg;
@@ -60,8 +74,10 @@ static int process(jack_nframes_t nframes, void *arg)
         float *out = jack_port_get_buffer(s->ports[ch], nframes);
         if (s->kind == JR_SOURCE_COUNTER)
             write_counter(ch, out, position, nframes);
-        else
+        else if (s->kind == JR_SOURCE_SINE)
             write_sine(s, ch, out, nframes);
+        else
+            write_sawtooth(s, ch, out, nframes);
     }
     s->lfo_phase += s->lfo_increment * nframes;
     s->lfo_phase -= floor(s->lfo_phase);
@@ -72,7 +88,8 @@ static int process(jack_nframes_t nframes, void *arg)
 jr_source_t *jr_source_new(uint32_t channels, int kind, uint32_t sample_rate)
 {
     if (channels == 0 || sample_rate == 0 ||
-        (kind != JR_SOURCE_COUNTER && kind != JR_SOURCE_SINE))
+        (kind != JR_SOURCE_COUNTER && kind != JR_SOURCE_SINE &&
+         kind != JR_SOURCE_SAWTOOTH))
         return NULL;
     jr_source_t *s = jr_memory_alloc(sizeof *s, NULL);
     if (!s)
@@ -92,6 +109,8 @@ jr_source_t *jr_source_new(uint32_t channels, int kind, uint32_t sample_rate)
         /* a semitone apart from A2, levels stepping down 3 dB per channel
          * over an octave of channels */
         double hz = 110.0 * pow(2.0, (ch % 48) / 12.0);
+        if (kind == JR_SOURCE_SAWTOOTH) /* 1 to 2.9 Hz: every meter sweeps */
+            hz = 1.0 + (ch % 16) / 8.0;
         s->increment[ch] = hz / sample_rate;
         s->level[ch] = 0.9 * pow(10.0, -3.0 * (ch % 12) / 20.0);
     }

@@ -27,6 +27,7 @@ from jackrec.config import HOOKS, MAX_HOLD, Config
 from jackrec.control import Request, RequestError, check_argument
 from jackrec.control_client import ControlClient
 from jackrec.control_socket import client_socket_path
+from jackrec.core.signal import KINDS as SIGNAL_KINDS
 from jackrec.doctor import diagnose, report
 from jackrec.errors import JackrecError, UsageError
 from jackrec.follow import followed_state
@@ -197,7 +198,7 @@ def build_parser() -> ArgumentParser:
         "demo-source", parents=[verbose], help="run the built-in test-signal client"
     )
     source.add_argument("--channels", "-c", type=whole_number, default=8)
-    source.add_argument("--signal", choices=["sine", "counter"], default="sine")
+    source.add_argument("--signal", choices=list(SIGNAL_KINDS), default="sine")
     source.add_argument("--name", default="jackrec-source", help="JACK client name")
     source.add_argument("--server", help="JACK server name")
     source.add_argument(

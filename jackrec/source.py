@@ -2,7 +2,9 @@
 
 ``counter`` writes the exact, per-channel-distinct counter that tests and
 benchmarks check recordings against (`jackrec.counter`); ``sine`` writes
-tones that swell, for the demo.
+tones that swell, for the demo; ``sawtooth`` sweeps every channel's level
+through the whole scale a few times a second, so every meter moves every
+frame (what the console's benchmark draws).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class SignalSource:
     channels
         Number of output ports.
     kind
-        ``"counter"`` or ``"sine"``.
+        ``"counter"``, ``"sine"`` or ``"sawtooth"``.
     name, server
         JACK client and server names.
     latencies

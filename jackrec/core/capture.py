@@ -216,6 +216,13 @@ class Capture:
         self._sums = np.zeros(channels, dtype=np.float32)
         self._meter_frames = np.zeros(channels, dtype=np.uint32)
         self._clips = np.zeros(channels, dtype=np.uint64)
+        # the C views of those, made once: take_meters runs 30 times a second
+        self._meter_buffers = (
+            ffi.from_buffer("float[]", self._peaks),
+            ffi.from_buffer("float[]", self._sums),
+            ffi.from_buffer("uint32_t[]", self._meter_frames),
+            ffi.from_buffer("uint64_t[]", self._clips),
+        )
 
     @property
     def memory_locked(self) -> bool:
@@ -269,13 +276,7 @@ class Capture:
 
         Only one consumer should take meters; see `jackrec.levels.Meters`.
         """
-        lib.jr_capture_take_meters(
-            self._ptr,
-            ffi.from_buffer("float[]", self._peaks),
-            ffi.from_buffer("float[]", self._sums),
-            ffi.from_buffer("uint32_t[]", self._meter_frames),
-            ffi.from_buffer("uint64_t[]", self._clips),
-        )
+        lib.jr_capture_take_meters(self._ptr, *self._meter_buffers)
         frames = self._meter_frames.copy()
         mean_squares = np.divide(
             self._sums.astype(np.float64),

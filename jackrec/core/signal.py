@@ -14,8 +14,12 @@ import jack
 from jackrec._core import ffi, lib
 from jackrec.errors import JackrecError
 
-SignalKind = Literal["counter", "sine"]
-KINDS: dict[str, int] = {"counter": lib.JR_SOURCE_COUNTER, "sine": lib.JR_SOURCE_SINE}
+SignalKind = Literal["counter", "sine", "sawtooth"]
+KINDS: dict[str, int] = {
+    "counter": lib.JR_SOURCE_COUNTER,
+    "sine": lib.JR_SOURCE_SINE,
+    "sawtooth": lib.JR_SOURCE_SAWTOOTH,
+}
 
 #: Channel c of the counter signal runs this many frames ahead of channel 0
 #: (see ``jackrec_core.h``), so that no two channels are alike.

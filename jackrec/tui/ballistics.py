@@ -11,6 +11,8 @@ square since the last look):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
@@ -20,17 +22,24 @@ PEAK_FALL_DB_PER_S = 20.0 / 1.5
 HOLD_SECONDS = 2.0
 RMS_SECONDS = 0.3
 FLOOR_DB = -120.0
+FLOOR_AMPLITUDE = 10.0 ** (FLOOR_DB / 20.0)
 
 Levels = npt.NDArray[np.float64]
 
 
 def to_db(amplitude: npt.ArrayLike) -> Levels:
-    with np.errstate(divide="ignore"):
-        return np.maximum(20.0 * np.log10(np.asarray(amplitude, dtype=np.float64)), FLOOR_DB)
+    # floored before the logarithm, so silence needs no special case
+    floored = np.maximum(np.asarray(amplitude, dtype=np.float64), FLOOR_AMPLITUDE)
+    levels: Levels = np.maximum(20.0 * np.log10(floored), FLOOR_DB)
+    return levels
 
 
 class Ballistics:
-    """Display state of `channels` meters, advanced by `update`."""
+    """Display state of `channels` meters, advanced by `update`.
+
+    Written as whole-array steps without masks: it runs 30 times a second,
+    and for a few dozen channels numpy's cost is per call, not per channel.
+    """
 
     def __init__(self, channels: int) -> None:
         self.peak_db: Levels = np.full(channels, FLOOR_DB)
@@ -47,16 +56,18 @@ class Ballistics:
         new_peak = to_db(reading.peaks)
         self.peak_db = np.maximum(new_peak, self.peak_db - fall)
 
-        self._hold_age += seconds
         higher = new_peak >= self.hold_db
-        self.hold_db = np.where(higher, new_peak, self.hold_db)
-        self._hold_age[higher] = 0.0
+        self._hold_age = np.where(higher, 0.0, self._hold_age + seconds)
+        held = np.where(higher, new_peak, self.hold_db)
         falling = self._hold_age > HOLD_SECONDS
-        self.hold_db[falling] = np.maximum(self.hold_db[falling] - fall, self.peak_db[falling])
+        self.hold_db = np.where(falling, np.maximum(held - fall, self.peak_db), held)
 
-        weight = 1.0 - np.exp(-seconds / RMS_SECONDS)
+        weight = 1.0 - math.exp(-seconds / RMS_SECONDS)
+        mean_square = self._mean_square
         seen = reading.frames > 0
-        self._mean_square[seen] += weight * (reading.mean_squares[seen] - self._mean_square[seen])
+        self._mean_square = np.where(
+            seen, mean_square + weight * (reading.mean_squares - mean_square), mean_square
+        )
         self.rms_db = to_db(np.sqrt(self._mean_square))
 
         self.clipped |= reading.clips > self._clips_seen

@@ -9,7 +9,10 @@ the readout red until cleared (``c``, or a click on the meter).
 
 Drawing is incremental: each tick, every meter is reduced to what can be
 seen of it (bar ends to an eighth of a cell, the readout's text); only
-lines where that changed are redrawn, from cached segments.
+lines where that changed are drawn again.  The bank hands Textual its
+finished lines itself (`MeterBank.render_lines`): it has no border,
+padding or tint for Textual's per-line styling to add, and with every
+meter moving (music), that styling cost as much as drawing the meters.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.filter import LineFilter
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -42,7 +46,8 @@ MeterKey = tuple[bool, int, int, int, bool, str]
 
 @dataclass(frozen=True)
 class Layout:
-    """Where meters go: `columns` columns of `rows` lines, each `width` wide."""
+    """Where meters go: `columns` columns of `rows` lines, each `width` wide,
+    in lines `line_width` wide."""
 
     rows: int
     columns: int
@@ -50,6 +55,7 @@ class Layout:
     number_width: int
     label_width: int
     readout_width: int
+    line_width: int
 
     @property
     def bar_width(self) -> int:
@@ -64,7 +70,7 @@ class Layout:
         number = len(str(channels)) + 1
         label = 13 if column >= 44 else 0
         readout = 7 if column >= 20 else 0
-        return cls(rows, columns, column, number, label, readout)
+        return cls(rows, columns, column, number, label, readout, width)
 
 
 class MeterBank(Widget):
@@ -101,7 +107,12 @@ class MeterBank(Widget):
         self._styles: dict[str, Style] = {}
         self._zones = iec_deflection(np.array(ZONES_DB))
         self._keys: list[MeterKey | None] = [None] * channels
+        # what has been drawn, kept until it changes (`_forget`)
         self._meters: dict[int, tuple[MeterKey, list[Segment]]] = {}
+        self._headings: dict[tuple[int, str], list[Segment]] = {}
+        self._zone_looks: dict[tuple[int, bool], list[tuple[int, Style, Style | None]]] = {}
+        self._lines: dict[int, Strip] = {}  # finished lines, by y
+        self._filters: list[LineFilter] = []  # the app's, as `_styles` has them
         self._layout: Layout | None = None
         self._bounds: dict[int, tuple[int, int]] = {}
 
@@ -116,7 +127,8 @@ class MeterBank(Widget):
     @labels.setter
     def labels(self, labels: list[str]) -> None:
         if labels != self._labels:
-            self._labels, self._meters = labels, {}
+            self._labels = labels
+            self._forget()
             self.refresh()
 
     @property
@@ -127,55 +139,102 @@ class MeterBank(Widget):
 
     def show_levels(self) -> None:
         """Redraw the lines whose meters look different since the last call."""
-        layout = self.meter_layout
-        if layout != self._layout:
-            self._layout, self._meters = layout, {}
-            self._keys = [None] * self.channels
+        layout = self._current_layout()
         dirty = set()
         for channel, key in enumerate(self._visible(layout)):
             if key != self._keys[channel]:
                 self._keys[channel] = key
                 dirty.add(channel % layout.rows)
+        for row in dirty:
+            self._lines.pop(row, None)
         if len(dirty) > layout.rows // 2:
-            self.refresh()  # one refresh is cheaper than many
+            # one refresh is cheaper than many; of the meters' lines only, not
+            # the blank ones below them
+            top, bottom = min(dirty), max(dirty)
+            self.refresh(Region(0, top, layout.line_width, bottom - top + 1))
         else:
             for row in dirty:
-                self.refresh(Region(0, row, self.size.width, 1))
+                self.refresh(Region(0, row, layout.line_width, 1))
+
+    def _current_layout(self) -> Layout:
+        """The layout for the widget's size; a new one forgets every drawn meter."""
+        layout = self.meter_layout
+        if layout != self._layout:
+            self._layout = layout
+            self._forget()
+            self._keys = [None] * self.channels
+        return layout
 
     def _visible(self, layout: Layout) -> list[MeterKey]:
         b, width = self.ballistics, layout.bar_width
-        rms = (iec_deflection(b.rms_db) * width * 8).astype(int)
-        peak = (iec_deflection(b.peak_db) * width * 8).astype(int)
-        hold = np.where(b.hold_db > -100, (iec_deflection(b.hold_db) * width * 2).astype(int), -1)
-        readouts = [
-            (f"{p:5.1f}" if p > -100 else " -inf") if layout.readout_width else ""
-            for p in b.peak_db
-        ]
-        return [
-            (armed, int(r), int(p), int(h), bool(c), text)
-            for armed, r, p, h, c, text in zip(
-                self.armed, rms, peak, hold, b.clipped, readouts, strict=True
-            )
-        ]
+        # RMS and peak in eighths of a cell, the held peak in half cells: in
+        # one pass over the channels, as numpy's cost here is per call
+        ends = iec_deflection(np.stack((b.rms_db, b.peak_db, b.hold_db)))
+        rms8, peak8, hold2 = (ends * [[8 * width], [8 * width], [2 * width]]).astype(int)
+        hold2[b.hold_db <= -100] = -1
+        peaks = b.peak_db.tolist()
+        if layout.readout_width:
+            readouts = [f"{p:5.1f}" if p > -100 else " -inf" for p in peaks]
+        else:
+            readouts = [""] * len(peaks)
+        return list(
+            zip(self.armed, rms8.tolist(), peak8.tolist(), hold2.tolist(), b.clipped.tolist(),
+                readouts, strict=True)
+        )  # fmt: skip
 
     # ---- drawing ----
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles, self._meters = {}, {}
+        self._forget(styles=True)
+
+    def _forget(self, styles: bool = False) -> None:
+        """Draw everything again (the layout, the labels or the `styles` changed)."""
+        self._meters, self._headings, self._zone_looks, self._lines = {}, {}, {}, {}
+        if styles:
+            self._styles = {}
 
     def _style(self, name: str) -> Style:
+        """The look called `name`, as the terminal gets it: through the app's
+        line filters (ANSI colours to the theme's, NO_COLOR, dimming), which
+        map each segment's style alone, so they are applied here once and
+        not to every segment of every line drawn."""
         if not self._styles:
-            self._styles = {
+            styles = {
                 c.removeprefix("meter--"): self.get_component_rich_style(c)
                 for c in self.COMPONENT_CLASSES
             }
-            self._styles["gap"] = self.rich_style  # the widget's own background
+            styles["gap"] = self.rich_style  # the widget's own background
+            background = self.background_colors[1]
+            for line_filter in self._filters:
+                styles = {
+                    name: line_filter.apply([Segment(" ", style)], background)[0].style
+                    or Style.null()
+                    for name, style in styles.items()
+                }
+            self._styles = styles
         return self._styles[name]
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines in `crop`, kept until a meter on them changes."""
+        layout = self._current_layout()
+        filters = list(self.get_line_filters())
+        if filters != self._filters:  # the theme or the colour mode changed
+            self._filters = filters
+            self._forget(styles=True)
+        strips = []
+        for y in crop.line_range:
+            strip = self._lines.get(y)
+            if strip is None:
+                strip = self._lines[y] = self.render_line(y)
+            strips.append(strip)
+        if crop.column_span != (0, layout.line_width):
+            strips = [strip.crop(*crop.column_span) for strip in strips]
+        return strips
 
     def render_line(self, y: int) -> Strip:
         layout = self._layout or self.meter_layout
-        width = self.size.width
+        width = layout.line_width
         segments: list[Segment] = []
         for column in range(layout.columns):
             channel = column * layout.rows + y
@@ -196,59 +255,88 @@ class MeterBank(Widget):
         if cached is not None and cached[0] == key:
             return cached[1]
         armed, rms8, peak8, hold2, clipped, readout = key
-        # without room for a readout, a latched clip shows on the number
-        number_style = "number" if armed else "disarmed"
-        if clipped and not layout.readout_width:
-            number_style = "clip"
-        number = f"{channel + 1:>{layout.number_width - 1}} "
-        segments = [Segment(number, self._style(number_style))]
-        if layout.label_width:
-            label = self._labels[channel][: layout.label_width - 1]
-            segments.append(Segment(f"{label:<{layout.label_width}}", self._style("label")))
+        segments = self._heading(channel, layout, armed, clipped)
         segments += self._bar(layout.bar_width, rms8, peak8, hold2, armed)
+        style = self._style
         if clipped and layout.readout_width:
-            segments += [Segment(" ", self._style("gap")), Segment(" CLIP ", self._style("clip"))]
+            segments += [Segment(" ", style("gap")), Segment(" CLIP ", style("clip"))]
         elif readout:
-            segments.append(Segment(f" {readout} ", self._style("readout")))
-        segments.append(Segment(" ", self._style("gap")))
+            segments.append(Segment(f" {readout} ", style("readout")))
+        segments.append(Segment(" ", style("gap")))
         self._meters[channel] = (key, segments)
         return segments
 
+    def _heading(self, channel: int, layout: Layout, armed: bool, clipped: bool) -> list[Segment]:
+        """A new list of the meter's number and label (made once per look)."""
+        # without room for a readout, a latched clip shows on the number
+        look = "number" if armed else "disarmed"
+        if clipped and not layout.readout_width:
+            look = "clip"
+        heading = self._headings.get((channel, look))
+        if heading is None:
+            number = f"{channel + 1:>{layout.number_width - 1}} "
+            heading = [Segment(number, self._style(look))]
+            if layout.label_width:
+                label = self._labels[channel][: layout.label_width - 1]
+                heading.append(Segment(f"{label:<{layout.label_width}}", self._style("label")))
+            self._headings[(channel, look)] = heading
+        return list(heading)
+
     def _bar(self, width: int, rms8: int, peak8: int, hold2: int, armed: bool) -> list[Segment]:
         """Solid to the RMS, shaded to the peak, a tick at the held peak."""
-        style = self._style
         solid = min(rms8, peak8) // 8
         full, eighths = divmod(min(peak8, 8 * width), 8)
-        # Runs of one character and look, as (end cell, character, style name).
-        if armed:
-            low, mid = self._zone_bounds(width)
-            runs = [
-                (min(solid, low), "█", "low"), (min(full, low), "█", "low-peak"),
-                (min(solid, mid), "█", "mid"), (min(full, mid), "█", "mid-peak"),
-                (min(solid, width), "█", "high"), (full, "█", "high-peak"),
-            ]  # fmt: skip
-            partial = _zone_of(full, low, mid) + "-peak"
-        else:
-            runs, partial = [(solid, "█", "disarmed"), (full, "█", "disarmed")], "disarmed"
+        # Runs of one character and look, as (end cell, character, style).
+        runs = [
+            (min(solid, end), "█", solid_style) if shaded is None else (min(full, end), "█", shaded)
+            for end, solid_style, shaded in self._zones_of(width, armed)
+        ]
         if eighths and full < width:
-            runs.append((full + 1, PARTIAL_BLOCKS[eighths], partial))
-        runs.append((width, "·", "empty"))
+            runs.append((full + 1, PARTIAL_BLOCKS[eighths], self._zone_at(full, width, armed)))
+        runs.append((width, "·", self._style("empty")))
         hold = hold2 // 2 if 0 <= hold2 < 2 * width else -1
         segments: list[Segment] = []
         cell = 0
-        for end, character, name in runs:
+        for end, character, style in runs:
             if end <= cell:
                 continue
             if cell <= hold < end:  # the held-peak tick splits this run
                 if hold > cell:
-                    segments.append(Segment(character * (hold - cell), style(name)))
-                segments.append(Segment("▏" if hold2 % 2 == 0 else "▕", style("hold")))
+                    segments.append(Segment(character * (hold - cell), style))
+                segments.append(Segment("▏" if hold2 % 2 == 0 else "▕", self._style("hold")))
                 if end > hold + 1:
-                    segments.append(Segment(character * (end - hold - 1), style(name)))
+                    segments.append(Segment(character * (end - hold - 1), style))
             else:
-                segments.append(Segment(character * (end - cell), style(name)))
+                segments.append(Segment(character * (end - cell), style))
             cell = end
         return segments
+
+    def _zones_of(self, width: int, armed: bool) -> list[tuple[int, Style, Style | None]]:
+        """A bar's runs before the partial cell, in order: (end cell, solid
+        style, None) for the RMS part of a zone, then (end cell, solid style,
+        shaded style) for its peak part; every zone in one colour if disarmed."""
+        zones = self._zone_looks.get((width, armed))
+        if zones is None:
+            style = self._style
+            ends: tuple[tuple[int, str], ...]
+            if armed:
+                low, mid = self._zone_bounds(width)
+                ends = ((low, "low"), (mid, "mid"), (width, "high"))
+            else:
+                ends = ((width, "disarmed"),)
+            zones = []
+            for end, name in ends:
+                shaded = style(name if name == "disarmed" else f"{name}-peak")
+                zones += [(end, style(name), None), (end, style(name), shaded)]
+            self._zone_looks[(width, armed)] = zones
+        return zones
+
+    def _zone_at(self, cell: int, width: int, armed: bool) -> Style:
+        """The shaded style of the zone `cell` is in."""
+        if not armed:
+            return self._style("disarmed")
+        low, mid = self._zone_bounds(width)
+        return self._style("low-peak" if cell < low else "mid-peak" if cell < mid else "high-peak")
 
     def _zone_bounds(self, width: int) -> tuple[int, int]:
         """The cells where yellow and red begin, in a bar `width` cells wide."""
@@ -270,7 +358,3 @@ class MeterBank(Widget):
             self.ballistics.clear_clips(channel)
             self.post_message(self.ClipCleared(channel))
             self.show_levels()
-
-
-def _zone_of(cell: int, low: int, mid: int) -> str:
-    return "low" if cell < low else "mid" if cell < mid else "high"

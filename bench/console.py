@@ -1,0 +1,150 @@
+"""``make bench``'s console cost: ``jackrec tui`` drawing meters that all move.
+
+The real console (`bench.tui_runner`) runs in a tmux pane (a real
+terminal) of each size in `SIZES`, on a private dummy server, metering a
+sawtooth client (`jackrec demo-source --signal sawtooth`: every channel
+sweeps its whole scale a few times a second, so every meter changes every
+frame, as with music).  Its CPU is the scheduler's run time of all its
+threads (`bench.cpu.run_time_ns`) over `WINDOW_SECONDS` after a warm-up,
+first while it only meters, then while it records (its disk writer runs
+in the same process).  The take is then checked: every frame the console
+recorded is in the file, and its sidecar counts no frame lost.
+
+usage: python -m bench.console [--quick] [--report]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import soundfile as sf
+
+from bench import report
+from bench.cpu import run_time_ns
+from bench.machine import describe
+from jackrec.jackserver import DummyServer
+from jackrec.sidecar import read_sidecar
+from jackrec.source import SourceProcess
+from tests.tmux import Tmux
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+RATE, PERIOD = 48000, 256
+SOURCE = "sawtooth"
+#: Terminal sizes (columns, lines): the smallest usable, a common one, a big one.
+SIZES = ((80, 24), (120, 40), (160, 50))
+CHANNELS = (16, 64)
+WARM_UP_SECONDS = 2.0
+WINDOW_SECONDS = 10.0
+#: The goal (#11): share of one core for this many meters.
+GOALS = {16: 0.10, 64: 0.20}
+
+
+@dataclass(frozen=True)
+class Case:
+    channels: int
+    columns: int
+    lines: int
+
+
+def measure(case: Case, server: str, workdir: Path, window: float) -> dict[str, Any]:
+    """The console's CPU metering then recording `case`, and its take checked."""
+    takes = workdir / "takes"
+    pid_file, exit_file = workdir / "tui.pid", workdir / "tui.exit"
+    pid_file.unlink(missing_ok=True)
+    exit_file.unlink(missing_ok=True)
+    tmux = Tmux(case.columns, case.lines)
+    command = [
+        sys.executable, "-m", "bench.tui_runner", "--server", server, "--port", f"{SOURCE}:*",
+        "--dir", str(takes), "--pid-file", str(pid_file),
+    ]  # fmt: skip
+    result: dict[str, Any] = {
+        "kind": "console", "rate": RATE, "period": PERIOD, "channels": case.channels,
+        "columns": case.columns, "lines": case.lines, "window": window,
+    }  # fmt: skip
+    try:
+        tmux.start(command, exit_file, PYTHONPATH=str(ROOT))
+        tmux.wait_for("STOPPED", timeout=30)
+        pid = int(pid_file.read_text())
+        time.sleep(WARM_UP_SECONDS)
+        result["metering"] = cores(pid, window)
+        tmux.press("r")
+        tmux.wait_for("● REC")
+        time.sleep(WARM_UP_SECONDS)
+        result["recording"] = cores(pid, window)
+        tmux.press("r")
+        tmux.wait_for("ended by stop request")
+        tmux.press("q")
+        deadline = time.monotonic() + 30
+        while not exit_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        tmux.kill()
+    for take in takes.glob("*.wav"):
+        sidecar = read_sidecar(take)
+        result.update(
+            frames_in_file=sf.info(str(take)).frames,
+            frames=sidecar["frames"],
+            lost_frames=sidecar["frames_lost"],
+            xruns=len(sidecar["xruns"]),
+        )
+        take.unlink()
+        take.with_name(take.name + ".json").unlink()
+    return result
+
+
+def cores(pid: int, seconds: float) -> float:
+    """Cores `pid` used over the next `seconds` (all its threads)."""
+    start, t0 = run_time_ns(pid), time.monotonic()
+    time.sleep(seconds)
+    return (run_time_ns(pid) - start) / 1e9 / (time.monotonic() - t0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.console")
+    parser.add_argument("--quick", action="store_true", help="one run per case, 5 s windows")
+    parser.add_argument("--report", action="store_true", help="only regenerate the report")
+    args = parser.parse_args()
+    if args.report:
+        report.write_latest()
+        return 0
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    repetitions, window = (1, 5.0) if args.quick else (3, WINDOW_SECONDS)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"{stamp}-console.jsonl"
+    print(f"bench.console: {repetitions} runs per case -> {path.relative_to(ROOT)}", flush=True)
+    # the takes go to the disk, as a user's do (not a tmpfs /tmp)
+    with (
+        open(path, "w") as output,
+        tempfile.TemporaryDirectory(dir=ROOT / "build") as tmp,
+        DummyServer("jackrec-bench", rate=RATE, period=PERIOD) as server,
+    ):
+        output.write(json.dumps({**describe(), "profile": "console", "date": stamp}) + "\n")
+        for channels in CHANNELS:
+            source = SourceProcess(server.name, channels, SOURCE, name=SOURCE).start()
+            try:
+                for repetition in range(repetitions):
+                    for size in SIZES:
+                        result = measure(Case(channels, *size), server.name, Path(tmp), window)
+                        result["repetition"] = repetition
+                        output.write(json.dumps(result) + "\n")
+                        output.flush()
+                        print(report.console_progress_line(result), flush=True)
+            finally:
+                source.stop()
+    report.write_latest()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
