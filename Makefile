@@ -34,13 +34,15 @@ test: venv lint sanitize
 
 # `make bench` runs the full profile (about 50 minutes); `make bench QUICK=1`
 # a few minutes.  Then 2048 channels in split takes (bench/split.py, a few
-# minutes), and jackrec's CPU against jack_capture's, side by side
-# (bench/cpu.py, about 25 minutes; quick: 4).  Results: bench/results/,
-# docs/benchmarks.md.
+# minutes), jackrec's CPU against jack_capture's, side by side
+# (bench/cpu.py, about 25 minutes; quick: 4), and the console's CPU with
+# every meter moving (bench/console.py, about 15 minutes; quick: 3).
+# Results: bench/results/, docs/benchmarks.md.
 bench: venv $(VENV)/.bench
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.split $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.cpu $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.console $(if $(QUICK),--quick)
 
 screenshots: venv
 	$(BIN)/python -m tests.tui.screenshots

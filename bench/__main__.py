@@ -27,7 +27,6 @@ from bench import report
 from bench.machine import describe
 from bench.profiles import FULL, QUICK, Profile, ServerConfig
 from bench.recorders import GENERATOR, RECORDERS, Run, measure
-from bench.tui import measure_console
 from jackrec.jackserver import DummyServer
 from jackrec.source import SourceProcess
 
@@ -59,15 +58,6 @@ def run_server(
         try:
             for run in plan(profile, config, channels):
                 record(output, {**measure(run, server, workdir), "server_realtime": realtime})
-            if channels in profile.tui_channels:
-                for _ in range(profile.repetitions):
-                    for frame in (1 / 30, 0.001):  # 30 Hz, and flat out
-                        record(
-                            output,
-                            measure_console(
-                                config, server.name, channels, profile.seconds, frame, workdir
-                            ),
-                        )
         finally:
             source.stop()
 
@@ -124,9 +114,7 @@ def main() -> int:
     with open(path, "w") as output, tempfile.TemporaryDirectory(prefix="jackrec-bench-") as tmp:
         output.write(json.dumps({**describe(), "profile": profile.name, "date": stamp}) + "\n")
         for config in profile.configs:
-            for channels in sorted(
-                {*profile.channels, *profile.busy_channels, *profile.tui_channels}
-            ):
+            for channels in sorted({*profile.channels, *profile.busy_channels}):
                 run_server(profile, config, channels, output, Path(tmp))
         ring_benchmark(profile, output)
     report.write(path)

@@ -10,6 +10,11 @@ first while it only meters, then while it records (its disk writer runs
 in the same process).  The take is then checked: every frame the console
 recorded is in the file, and its sidecar counts no frame lost.
 
+Beside each, in the same pane, Textual's own floor (`bench.textual_floor`):
+as many lines as the console's meters fill, all changing every frame at
+the console's rate, drawn from strips made in advance; the console's cost
+above it is what jackrec's own work (ballistics, drawing, status) adds.
+
 usage: python -m bench.console [--quick] [--report]
 """
 
@@ -31,6 +36,7 @@ import soundfile as sf
 from bench import report
 from bench.cpu import run_time_ns
 from bench.machine import describe
+from jackrec.core.signal import SignalKind
 from jackrec.jackserver import DummyServer
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
@@ -39,14 +45,15 @@ from tests.tmux import Tmux
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 RATE, PERIOD = 48000, 256
-SOURCE = "sawtooth"
+SOURCE: SignalKind = "sawtooth"
 #: Terminal sizes (columns, lines): the smallest usable, a common one, a big one.
 SIZES = ((80, 24), (120, 40), (160, 50))
 CHANNELS = (16, 64)
 WARM_UP_SECONDS = 2.0
 WINDOW_SECONDS = 10.0
-#: The goal (#11): share of one core for this many meters.
-GOALS = {16: 0.10, 64: 0.20}
+#: Runs of one look in a meter's line (number, label, bar zones, readout):
+#: what the floor draws per meter.
+SEGMENTS_PER_METER = 11
 
 
 @dataclass(frozen=True)
@@ -57,15 +64,16 @@ class Case:
 
 
 def measure(case: Case, server: str, workdir: Path, window: float) -> dict[str, Any]:
-    """The console's CPU metering then recording `case`, and its take checked."""
+    """The console's CPU metering then recording `case`, its take checked, and
+    Textual's floor for as many changing lines."""
     takes = workdir / "takes"
-    pid_file, exit_file = workdir / "tui.pid", workdir / "tui.exit"
-    pid_file.unlink(missing_ok=True)
+    info_file, exit_file = workdir / "tui.json", workdir / "tui.exit"
+    info_file.unlink(missing_ok=True)
     exit_file.unlink(missing_ok=True)
     tmux = Tmux(case.columns, case.lines)
     command = [
         sys.executable, "-m", "bench.tui_runner", "--server", server, "--port", f"{SOURCE}:*",
-        "--dir", str(takes), "--pid-file", str(pid_file),
+        "--dir", str(takes), "--info-file", str(info_file),
     ]  # fmt: skip
     result: dict[str, Any] = {
         "kind": "console", "rate": RATE, "period": PERIOD, "channels": case.channels,
@@ -74,7 +82,9 @@ def measure(case: Case, server: str, workdir: Path, window: float) -> dict[str, 
     try:
         tmux.start(command, exit_file, PYTHONPATH=str(ROOT))
         tmux.wait_for("STOPPED", timeout=30)
-        pid = int(pid_file.read_text())
+        info = json.loads(wait_for_file(info_file).read_text())
+        pid = info["pid"]
+        result.update(meter_rows=info["rows"], meter_columns=info["columns"])
         time.sleep(WARM_UP_SECONDS)
         result["metering"] = cores(pid, window)
         tmux.press("r")
@@ -99,7 +109,35 @@ def measure(case: Case, server: str, workdir: Path, window: float) -> dict[str, 
         )
         take.unlink()
         take.with_name(take.name + ".json").unlink()
+    result["floor"] = floor(case, result["meter_rows"], result["meter_columns"], workdir, window)
     return result
+
+
+def floor(case: Case, rows: int, columns: int, workdir: Path, window: float) -> float:
+    """Textual's cost for `rows` lines of `columns` meters changing every frame."""
+    pid_file = workdir / "floor.pid"
+    pid_file.unlink(missing_ok=True)
+    tmux = Tmux(case.columns, case.lines)
+    command = [
+        sys.executable, "-m", "bench.textual_floor", str(rows),
+        str(columns * SEGMENTS_PER_METER), str(pid_file),
+    ]  # fmt: skip
+    try:
+        tmux.start(command, workdir / "floor.exit", PYTHONPATH=str(ROOT))
+        pid = int(wait_for_file(pid_file).read_text())
+        time.sleep(WARM_UP_SECONDS)
+        return cores(pid, window)
+    finally:
+        tmux.kill()
+
+
+def wait_for_file(path: Path, timeout: float = 30.0) -> Path:
+    deadline = time.monotonic() + timeout
+    while not path.exists() or not path.stat().st_size:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} never appeared")
+        time.sleep(0.1)
+    return path
 
 
 def cores(pid: int, seconds: float) -> float:

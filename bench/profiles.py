@@ -37,8 +37,6 @@ class Profile:
         Channel counts of the GIL-contention scenario.
     ring_iterations
         Cycles timed per case by the ring micro-benchmark.
-    tui_channels
-        Channel counts at which the console's cost is measured.
     """
 
     name: str
@@ -48,7 +46,6 @@ class Profile:
     repetitions: int
     busy_channels: tuple[int, ...]
     ring_iterations: int
-    tui_channels: tuple[int, ...] = (64,)
 
 
 CONFIGS = (ServerConfig(48000, 256), ServerConfig(96000, 64))

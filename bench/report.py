@@ -24,13 +24,6 @@ Row = dict[str, Any]
 
 
 def progress_line(result: Row) -> str:
-    if result["kind"] == "tui":
-        return (
-            f"  console {result['channels']} meters, frame "
-            f"{result['frame_seconds'] * 1000:.0f} ms: "
-            f"cpu {result.get('cpu_metering', 0):.0%} metering, "
-            f"{result.get('cpu_recording', 0):.0%} recording, lost {result.get('lost_frames')}"
-        )
     what = result["recorder"] + (" (busy GIL)" if result["busy"] else "")
     rate = f"{result['rate'] // 1000}k/{result['period']}"
     late = sum(result.get("late_clients", {}).values())
@@ -44,7 +37,7 @@ def progress_line(result: Row) -> str:
 
 
 def load(path: Path) -> tuple[Row, dict[str, list[Row]]]:
-    """The machine line, and the other lines by kind (run, tui, ring)."""
+    """The machine line, and the other lines by kind (run, ring, cpu, console, ...)."""
     machine: Row = {}
     rows: dict[str, list[Row]] = defaultdict(list)
     for line in path.read_text().splitlines():
@@ -222,34 +215,6 @@ def busy_table(results: Results) -> list[str]:
     return lines
 
 
-def console_table(rows: list[Row], results: Results) -> list[str]:
-    lines = [
-        "| configuration | meters | redraw | console CPU, metering | console CPU, recording "
-        "| jackrec record CPU (no UI) | lost frames | torn |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
-    ]
-    groups: dict[tuple[int, int, int, float], list[Row]] = defaultdict(list)
-    for row in rows:
-        groups[(row["rate"], row["period"], row["channels"], row["frame_seconds"])].append(row)
-    for (rate, period, channels, frame), group in sorted(
-        groups.items(), key=lambda g: (-g[0][1], g[0][3])
-    ):
-        plain = results.value(
-            (rate, period), channels, "jackrec", lambda r: r["cpu_s_per_channel_hour"]
-        )
-        plain_share = None if plain is None else plain * channels / 3600
-        lines.append(
-            f"| {config_label((rate, period))} | {channels} "
-            f"| {'flat out' if frame < 0.005 else f'{1 / frame:.0f} Hz'} "
-            f"| {fmt(percent(median(group, lambda r: r.get('cpu_metering'))), 0)} % "
-            f"| {fmt(percent(median(group, lambda r: r.get('cpu_recording'))), 0)} % "
-            f"| {fmt(percent(plain_share), 0)} % "
-            f"| {fmt(median(group, lambda r: r.get('lost_frames')))} "
-            f"| {fmt(median(group, lambda r: r.get('torn_stretches')))} |"
-        )
-    return lines
-
-
 def ring_table(rings: list[Row]) -> list[str]:
     lines = [
         "| period | channels | memcpy µs | ring write µs | callback µs | ring / memcpy "
@@ -415,15 +380,7 @@ def write(results_path: Path) -> None:
         "",
         *busy_table(results),
         "",
-        "## The console",
-        "",
-        "`jackrec tui` (`bench/tui_runner.py`: the real console, redraw rate chosen) in a tmux "
-        "pane, metering then recording the counter client; CPU is its whole process (meters, "
-        "UI, disk writer), sampled from /proc; the target for 64 meters at 30 Hz is 20 % of a "
-        "core.  *Flat out* redraws as fast as Textual can: the GIL is busy all the time.",
-        "",
-        *console_table(rows["tui"], results),
-        "",
+        *console_section(),
         "## jackrec's process callback",
         "",
         "As jackrec measures it (CLOCK_MONOTONIC around the callback, 12.5 % histogram "
@@ -607,5 +564,52 @@ def console_progress_line(result: Row) -> str:
     return (
         f"  console {result['channels']:>3} meters {result['columns']}x{result['lines']}: "
         f"metering {result.get('metering', 0):.3f} cores, recording "
-        f"{result.get('recording', 0):.3f}, lost {result.get('lost_frames', '?')}"
+        f"{result.get('recording', 0):.3f}, Textual's floor {result.get('floor', 0):.3f}, "
+        f"lost {result.get('lost_frames', '?')}"
     )
+
+
+#: The console's goal (#11): at most this share of a core for this many live meters.
+CONSOLE_GOALS = {16: 0.10, 64: 0.20}
+
+
+def console_section() -> list[str]:
+    """The console's CPU with every meter moving (`bench.console`), newest results."""
+    path = newest("console")
+    if path is None:
+        return []
+    machine, rows = load(path)
+    cases: dict[tuple[int, int, int], list[Row]] = defaultdict(list)
+    for row in rows["console"]:
+        cases[(row["channels"], row["columns"], row["lines"])].append(row)
+    text = [
+        "## The console",
+        "",
+        f"`bench/console.py` (`{path.relative_to(ROOT)}`, {machine.get('date')}): `jackrec tui` "
+        "in a tmux pane of each size, metering a sawtooth per channel (every meter moves every "
+        "frame, as with music) on a private dummy server at 48 kHz / 256, then recording it; "
+        "CPU is the scheduler's run time of all the console's threads (meters, UI, disk "
+        "writer) over the window after a warm-up, in % of one core, medians of the runs.  "
+        "*Textual's floor*: a one-widget Textual app in the same pane redrawing as many "
+        "lines, all changing every frame at the console's 30 Hz, from strips made in "
+        "advance (`bench/textual_floor.py`): what Textual and the terminal cost before "
+        "jackrec draws anything.  *lost*: frames the take's sidecar counts lost.",
+        "",
+        "| meters | terminal | meter lines | console, metering | console, recording "
+        "| Textual's floor | jackrec's own (metering - floor) | goal | lost |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (channels, columns, lines), group in sorted(cases.items()):
+        metering = median(group, lambda row: row["metering"])
+        floor = median(group, lambda row: row["floor"])
+        own = None if metering is None or floor is None else metering - floor
+        goal = CONSOLE_GOALS.get(channels)
+        text.append(
+            f"| {channels} | {columns}x{lines} | {group[0]['meter_rows']} "
+            f"| {fmt(percent(metering), 1)} % "
+            f"| {fmt(percent(median(group, lambda row: row['recording'])), 1)} % "
+            f"| {fmt(percent(floor), 1)} % | {fmt(percent(own), 1)} % "
+            f"| {'' if goal is None else f'<= {100 * goal:.0f} %'} "
+            f"| {fmt(median(group, lambda row: row.get('lost_frames')))} |"
+        )
+    return [*text, ""]

@@ -1,16 +1,17 @@
-"""The console for the benchmark: ``jackrec tui`` with a chosen redraw rate.
+"""The console for the benchmark: ``jackrec tui`` as it is, telling where it draws.
 
-Runs the real `ConsoleApp` on a real session; the only difference from
-``jackrec tui`` is the meter frame interval, so the benchmark can redraw
-at 30 Hz or flat out (as fast as Textual can).  It writes its PID to a
-file so the harness can sample its CPU time.
+Runs the real `ConsoleApp` on a real session, records into `--dir`, and
+once it has drawn its first screen writes its PID and its meters' layout
+(rows and columns) to `--info-file` as JSON, so the harness can sample
+its CPU time and size Textual's floor (`bench.textual_floor`) to match.
 
-usage: python -m bench.tui_runner --server S --port P --dir D --frame-seconds F --pid-file F
+usage: python -m bench.tui_runner --server S --port P --dir D --info-file F
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -18,7 +19,22 @@ from pathlib import Path
 from jackrec.config import Config
 from jackrec.recorder import LocalRecorder
 from jackrec.session import Session, SessionOptions
-from jackrec.tui import app as console
+from jackrec.tui import app
+from jackrec.tui.app import ConsoleApp
+
+
+class MeasuredConsole(ConsoleApp):
+    # Textual finds CSS_PATH beside the module of the class that runs
+    CSS_PATH = str(Path(app.__file__).with_name(str(ConsoleApp.CSS_PATH)))
+
+    def __init__(self, recorder: LocalRecorder, info_file: Path) -> None:
+        super().__init__(recorder)
+        self.info_file = info_file
+
+    def on_ready(self) -> None:
+        layout = self.meters.meter_layout
+        info = {"pid": os.getpid(), "rows": layout.rows, "columns": layout.columns}
+        self.info_file.write_text(json.dumps(info))
 
 
 def main() -> int:
@@ -26,15 +42,12 @@ def main() -> int:
     parser.add_argument("--server", required=True)
     parser.add_argument("--port", required=True)
     parser.add_argument("--dir", type=Path, required=True)
-    parser.add_argument("--frame-seconds", type=float, default=console.FRAME_SECONDS)
-    parser.add_argument("--pid-file", type=Path, required=True)
+    parser.add_argument("--info-file", type=Path, required=True)
     args = parser.parse_args()
-    console.FRAME_SECONDS = args.frame_seconds
     session = Session(SessionOptions(ports=(args.port,), server=args.server)).open()
     try:
-        args.pid_file.write_text(str(os.getpid()))
         config = Config(directory=str(args.dir), template="take{n:03}")
-        console.ConsoleApp(LocalRecorder(session, config)).run()
+        MeasuredConsole(LocalRecorder(session, config), args.info_file).run()
     finally:
         session.close()
     return 0
