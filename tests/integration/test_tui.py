@@ -221,8 +221,11 @@ def test_channel_keys_clips_log_and_screens(
         await pilot.press("c")
         # cleared (a channel may clip again meanwhile, but not all four so soon)
         assert not app.meters.ballistics.clipped.all()
+        meter_lines = app.meters.size.height
         await pilot.press("l")
         assert not app.log_view.display
+        await pilot.pause(0.1)
+        assert app.meters.size.height == meter_lines + app.log_view.styles.height.value  # type: ignore[union-attr]
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.pause(0.1)
