@@ -15,6 +15,10 @@ as many lines as the console's meters fill, all changing every frame at
 the console's rate, drawn from strips made in advance; the console's cost
 above it is what jackrec's own work (ballistics, drawing, status) adds.
 
+Then where the console's CPU goes (`profile`): for each channel count,
+the console at `PROFILED_SIZE`, metering, its pieces timed
+(`bench.console_profile`).
+
 usage: python -m bench.console [--quick] [--report]
 """
 
@@ -51,6 +55,8 @@ SIZES = ((80, 24), (120, 40), (160, 50))
 CHANNELS = (16, 64)
 WARM_UP_SECONDS = 2.0
 WINDOW_SECONDS = 10.0
+#: The terminal size at which the console's CPU is taken apart, piece by piece.
+PROFILED_SIZE = SIZES[-1]
 #: Runs of one look in a meter's line (number, label, bar zones, readout):
 #: what the floor draws per meter.
 SEGMENTS_PER_METER = 11
@@ -111,6 +117,28 @@ def measure(case: Case, server: str, workdir: Path, window: float) -> dict[str, 
         take.with_name(take.name + ".json").unlink()
     result["floor"] = floor(case, result["meter_rows"], result["meter_columns"], workdir, window)
     return result
+
+
+def profile(case: Case, server: str, workdir: Path) -> dict[str, Any]:
+    """The console's pieces' shares of a core while it meters `case`."""
+    info_file, exit_file = workdir / "tui.json", workdir / "tui.exit"
+    profile_file = workdir / "profile.json"
+    for stale in (info_file, exit_file, profile_file):
+        stale.unlink(missing_ok=True)
+    tmux = Tmux(case.columns, case.lines)
+    command = [
+        sys.executable, "-m", "bench.tui_runner", "--server", server, "--port", f"{SOURCE}:*",
+        "--dir", str(workdir / "takes"), "--info-file", str(info_file),
+        "--profile", str(profile_file),
+    ]  # fmt: skip
+    try:
+        tmux.start(command, exit_file, PYTHONPATH=str(ROOT))
+        timings = json.loads(wait_for_file(profile_file, timeout=60).read_text())
+        tmux.press("q")
+    finally:
+        tmux.kill()
+    return {"kind": "console_profile", "channels": case.channels, "columns": case.columns,
+            "lines": case.lines, **timings}  # fmt: skip
 
 
 def floor(case: Case, rows: int, columns: int, workdir: Path, window: float) -> float:
@@ -178,6 +206,8 @@ def main() -> int:
                         output.write(json.dumps(result) + "\n")
                         output.flush()
                         print(report.console_progress_line(result), flush=True)
+                result = profile(Case(channels, *PROFILED_SIZE), server.name, Path(tmp))
+                output.write(json.dumps(result) + "\n")
             finally:
                 source.stop()
     report.write_latest()

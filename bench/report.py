@@ -612,4 +612,43 @@ def console_section() -> list[str]:
             f"| {'' if goal is None else f'<= {100 * goal:.0f} %'} "
             f"| {fmt(median(group, lambda row: row.get('lost_frames')))} |"
         )
+    return [*text, "", *console_profile_section(rows["console_profile"])]
+
+
+def console_profile_section(profiles: list[Row]) -> list[str]:
+    """Where the console's CPU goes (`bench.console.profile`), by piece."""
+    if not profiles:
+        return []
+    by_channels = sorted(profiles, key=lambda row: row["channels"])
+    names = list(by_channels[0]["shares"])
+    drawing, update, gc = "drawing meter lines", "Textual's screen update", "garbage collection"
+    text = [
+        f"Where it goes, metering in {by_channels[0]['columns']}x{by_channels[0]['lines']} "
+        "(`bench/console_profile.py`: wall time on the UI thread in each piece over 10 s, "
+        "as % of one core; Textual's screen update is shown without the meters' drawing, "
+        "which runs inside it; garbage collection is also counted in the piece that set it "
+        "off; *the rest*: the process's CPU less the pieces: the event loop, Textual's timers "
+        "and messages, the terminal writer, JACK's thread):",
+        "",
+        "| piece | " + " | ".join(f"{row['channels']} meters" for row in by_channels) + " |",
+        "|---|" + "---:|" * len(by_channels),
+    ]
+    for name in names:
+        label = f"{update}, less the drawing" if name == update else name
+        cells = []
+        for row in by_channels:
+            share = row["shares"][name] - (row["shares"][drawing] if name == update else 0.0)
+            cells.append(f"{100 * share:.1f} %")
+        text.append(f"| {label} | " + " | ".join(cells) + " |")
+    rest = [
+        row["process"] - sum(share for name, share in row["shares"].items()
+                             if name not in (drawing, gc))
+        for row in by_channels
+    ]  # fmt: skip
+    text.append("| the rest | " + " | ".join(f"{100 * r:.1f} %" for r in rest) + " |")
+    text.append(
+        "| **the process** | "
+        + " | ".join(f"**{100 * row['process']:.1f} %**" for row in by_channels)
+        + " |"
+    )
     return [*text, ""]

@@ -6,17 +6,22 @@ touched; `kill` ends that server and everything in it.
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import time
 from pathlib import Path
+
+_instances = itertools.count()
 
 
 class Tmux:
     """One tmux server with one 100x30 session named ``console``."""
 
     def __init__(self, width: int = 100, height: int = 30) -> None:
-        self.socket = f"jackrec-test-{os.getpid()}"
+        # a socket per instance: a server just killed may still be exiting,
+        # and a new session on its socket would go down with it
+        self.socket = f"jackrec-test-{os.getpid()}-{next(_instances)}"
         self.size = (str(width), str(height))
 
     def __call__(self, *args: str) -> str:
