@@ -1,4 +1,4 @@
-"""A band of the console's screen: holds widgets, draws nothing itself."""
+"""The console's blank containers: they hold widgets and draw nothing themselves."""
 
 from __future__ import annotations
 
