@@ -14,24 +14,19 @@ usage: python -m bench [--quick] [--report RESULTS.jsonl]
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bench import report
-from bench.machine import describe
 from bench.profiles import FULL, QUICK, Profile, ServerConfig
 from bench.recorders import GENERATOR, RECORDERS, Run, measure
+from bench.runfile import ROOT, append, results_file, unwind_on_sigterm
 from jackrec.jackserver import DummyServer
 from jackrec.source import SourceProcess
-
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 
 
 def plan(profile: Profile, config: ServerConfig, channels: int) -> list[Run]:
@@ -48,7 +43,7 @@ def plan(profile: Profile, config: ServerConfig, channels: int) -> list[Run]:
 
 
 def run_server(
-    profile: Profile, config: ServerConfig, channels: int, output: Any, workdir: Path
+    profile: Profile, config: ServerConfig, channels: int, output: TextIO, workdir: Path
 ) -> None:
     name = "jackrec-bench"
     with DummyServer(name, rate=config.rate, period=config.period) as server:
@@ -62,13 +57,11 @@ def run_server(
             source.stop()
 
 
-def record(output: Any, result: dict[str, Any]) -> None:
-    output.write(json.dumps(result) + "\n")
-    output.flush()
-    print(report.progress_line(result), flush=True)
+def record(output: TextIO, result: dict[str, Any]) -> None:
+    append(output, result, report.progress_line(result))
 
 
-def ring_benchmark(profile: Profile, output: Any) -> None:
+def ring_benchmark(profile: Profile, output: TextIO) -> None:
     """Compile and run bench/ringbench.c for each period and the sweep."""
     binary = ROOT / "build" / "ringbench"
     binary.parent.mkdir(exist_ok=True)
@@ -91,7 +84,7 @@ def ring_benchmark(profile: Profile, output: Any) -> None:
             capture_output=True, text=True, check=True, timeout=600,
         ).stdout.splitlines()  # fmt: skip
         for line in lines:
-            output.write(json.dumps({"kind": "ring", **json.loads(line)}) + "\n")
+            append(output, {"kind": "ring", **json.loads(line)})
 
 
 def main() -> int:
@@ -102,17 +95,15 @@ def main() -> int:
     if args.report:
         report.write(args.report)
         return 0
-
-    # SIGTERM (a timeout, CI) unwinds like Ctrl-C, so every server and
-    # client this harness started is stopped by its context manager.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     profile = QUICK if args.quick else FULL
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"{stamp}-{profile.name}.jsonl"
-    print(f"bench: {profile.name} profile -> {path.relative_to(ROOT)}", flush=True)
-    with open(path, "w") as output, tempfile.TemporaryDirectory(prefix="jackrec-bench-") as tmp:
-        output.write(json.dumps({**describe(), "profile": profile.name, "date": stamp}) + "\n")
+    with (
+        results_file(profile.name, profile.name, f"bench: {profile.name} profile") as (
+            output,
+            path,
+        ),
+        tempfile.TemporaryDirectory(prefix="jackrec-bench-") as tmp,
+    ):
         for config in profile.configs:
             for channels in sorted({*profile.channels, *profile.busy_channels}):
                 run_server(profile, config, channels, output, Path(tmp))

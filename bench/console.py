@@ -25,9 +25,7 @@ usage: python -m bench.console [--quick] [--report]
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import signal
 import sys
 import tempfile
 import time
@@ -39,15 +37,13 @@ import soundfile as sf
 
 from bench import report
 from bench.cpu import run_time_ns
-from bench.machine import describe
+from bench.runfile import ROOT, append, results_file, unwind_on_sigterm
 from jackrec.core.signal import SignalKind
 from jackrec.jackserver import DummyServer
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from tests.tmux import Tmux
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 RATE, PERIOD = 48000, 256
 SOURCE: SignalKind = "sawtooth"
 #: Terminal sizes (columns, lines): the smallest usable, a common one, a big one.
@@ -183,19 +179,15 @@ def main() -> int:
     if args.report:
         report.write_latest()
         return 0
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     repetitions, window = (1, 5.0) if args.quick else (3, WINDOW_SECONDS)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"{stamp}-console.jsonl"
-    print(f"bench.console: {repetitions} runs per case -> {path.relative_to(ROOT)}", flush=True)
+    what = f"bench.console: {repetitions} runs per case"
     # the takes go to the disk, as a user's do (not a tmpfs /tmp)
     with (
-        open(path, "w") as output,
+        results_file("console", "console", what) as (output, _),
         tempfile.TemporaryDirectory(dir=ROOT / "build") as tmp,
         DummyServer("jackrec-bench", rate=RATE, period=PERIOD) as server,
     ):
-        output.write(json.dumps({**describe(), "profile": "console", "date": stamp}) + "\n")
         for channels in CHANNELS:
             source = SourceProcess(server.name, channels, SOURCE, name=SOURCE).start()
             try:
@@ -203,11 +195,8 @@ def main() -> int:
                     for size in SIZES:
                         result = measure(Case(channels, *size), server.name, Path(tmp), window)
                         result["repetition"] = repetition
-                        output.write(json.dumps(result) + "\n")
-                        output.flush()
-                        print(report.console_progress_line(result), flush=True)
-                result = profile(Case(channels, *PROFILED_SIZE), server.name, Path(tmp))
-                output.write(json.dumps(result) + "\n")
+                        append(output, result, report.console_progress_line(result))
+                append(output, profile(Case(channels, *PROFILED_SIZE), server.name, Path(tmp)))
             finally:
                 source.stop()
     report.write_latest()

@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,18 +31,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bench import report
-from bench.machine import describe
 from bench.profiles import ServerConfig
 from bench.recorders import GENERATOR, SOURCES
+from bench.runfile import ROOT, append, results_file, unwind_on_sigterm
 from jackrec import counter
 from jackrec.jackserver import DummyServer
 from jackrec.source import SourceProcess
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 WARM_UP_SECONDS = 3.0
 WINDOW_SECONDS = 10.0
 RECORDERS = ("jackrec", "jack_capture")
@@ -166,7 +161,7 @@ def user_system_ticks(pid: int) -> tuple[int, int]:
     return int(fields[11]), int(fields[12])
 
 
-def profile(output: Any, workdir: Path) -> None:
+def profile(output: TextIO, workdir: Path) -> None:
     """Where each recorder's CPU goes at `PROFILED` (perf, by `CATEGORIES`)."""
     if shutil.which("perf") is None:
         print("bench.cpu: no perf (apt install linux-perf): no profile", flush=True)
@@ -199,11 +194,11 @@ def profile(output: Any, workdir: Path) -> None:
                         process.wait()
                 shares = categorize(data)
                 user, system = after[0] - before[0], after[1] - before[1]
-                output.write(json.dumps({
+                append(output, {
                     "kind": "cpu_profile", "recorder": recorder, "channels": PROFILED.channels,
                     "rate": config.rate, "period": config.period, "bits": PROFILED.bits,
                     "shares": shares, "user_share": user / max(1, user + system),
-                }) + "\n")  # fmt: skip
+                })  # fmt: skip
                 for leftover in (path, path.with_name(path.name + ".json"), data):
                     leftover.unlink(missing_ok=True)
         finally:
@@ -228,7 +223,7 @@ def categorize(data: Path) -> dict[str, float]:
     return shares
 
 
-def run_case(case: Case, repetitions: int, output: Any, workdir: Path) -> None:
+def run_case(case: Case, repetitions: int, output: TextIO, workdir: Path) -> None:
     config = case.config
     with DummyServer("jackrec-bench", rate=config.rate, period=config.period) as server:
         source = SourceProcess(server.name, case.channels, "counter", name=GENERATOR).start()
@@ -239,9 +234,7 @@ def run_case(case: Case, repetitions: int, output: Any, workdir: Path) -> None:
                 for recorder in order:
                     result = measure(recorder, case, server.name, workdir)
                     result["repetition"] = repetition
-                    output.write(json.dumps(result) + "\n")
-                    output.flush()
-                    print(report.cpu_progress_line(result), flush=True)
+                    append(output, result, report.cpu_progress_line(result))
         finally:
             source.stop()
 
@@ -255,17 +248,15 @@ def main() -> int:
     if args.report:
         report.write_latest()
         return 0
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    unwind_on_sigterm()
     cases, repetitions = (QUICK_CASES, 2) if args.quick else (FULL_CASES, 3)
     cases = [] if args.profile else cases
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     kind = "cpuprofile" if args.profile else "cpu-quick" if args.quick else "cpu"
-    path = RESULTS / f"{stamp}-{kind}.jsonl"
-    print(f"bench.cpu: {len(cases)} cases x {repetitions} -> {path.relative_to(ROOT)}", flush=True)
     # the takes go to the disk, as a user's do (not a tmpfs /tmp)
-    with open(path, "w") as output, tempfile.TemporaryDirectory(dir=ROOT / "build") as tmp:
-        output.write(json.dumps({**describe(), "profile": "cpu", "date": stamp}) + "\n")
+    with (
+        results_file(kind, "cpu", f"bench.cpu: {len(cases)} cases x {repetitions}") as (output, _),
+        tempfile.TemporaryDirectory(dir=ROOT / "build") as tmp,
+    ):
         for case in cases:
             run_case(case, repetitions, output, Path(tmp))
         if not args.quick:

@@ -17,7 +17,6 @@ usage: python -m bench.split [--quick]
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import math
 import os
@@ -32,12 +31,10 @@ from typing import Any
 import jack
 
 from bench import report
-from bench.machine import describe
+from bench.runfile import ROOT, append, results_file, unwind_on_sigterm
 from jackrec.jackserver import DummyServer
 from jackrec.source import SourceProcess
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 SOURCE_CHANNELS = 2047
 #: The ring, well below a run's duration: a writer slower than the stream
 #: overflows it within the run, so *lost* shows whether it keeps up for good.
@@ -136,28 +133,21 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="one short run per case")
     args = parser.parse_args()
     seconds, repetitions = (5.0, 1) if args.quick else (10.0, 2)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"{stamp}-split.jsonl"
-    print(f"bench: split takes -> {path.relative_to(ROOT)}", flush=True)
+    unwind_on_sigterm()
     with (
-        open(path, "w") as output,
+        results_file("split", "split", "bench: split takes") as (output, _),
         tempfile.TemporaryDirectory(prefix="jackrec-split-", dir=ROOT / "build") as tmp,
         DummyServer("jackrec-splitbench", capture_ports=0, playback_ports=0) as server,
     ):
-        output.write(json.dumps({**describe(), "profile": "split", "date": stamp}) + "\n")
         source = SourceProcess(server.name, SOURCE_CHANNELS, "counter", name="counter2k").start()
         try:
             for repetition in range(repetitions):
                 idle = {**idle_run(server.name, seconds), "repetition": repetition}
-                output.write(json.dumps(idle) + "\n")
-                print(json.dumps(idle), flush=True)
+                append(output, idle, json.dumps(idle))
                 for channels, bits, split in CASES:
                     row = run_case(server.name, channels, bits, split, seconds, Path(tmp))
                     row["repetition"] = repetition
-                    output.write(json.dumps(row) + "\n")
-                    output.flush()
-                    print(json.dumps(row), flush=True)
+                    append(output, row, json.dumps(row))
         finally:
             source.stop()
     report.write_latest()
