@@ -62,6 +62,11 @@ class TransportBar(Widget):
         self._shown = ""
         self._lines: list[list[Segment]] = []
 
+    @property
+    def text(self) -> str:
+        """What the bar shows, as plain text."""
+        return "\n".join("".join(segment.text for segment in line) for line in self._lines)
+
     def render_line(self, y: int) -> Strip:
         segments = self._lines[y] if y < len(self._lines) else []
         return Strip(segments).adjust_cell_length(self.size.width, self.rich_style)

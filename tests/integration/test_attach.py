@@ -186,7 +186,7 @@ def test_the_attached_console_rides_out_a_jack_server_restart(tmp_path: Path) ->
         server.process.send_signal(signal.SIGTERM)
         await wait_for_state(pilot, app, "waiting for server")
         await pilot.pause(0.2)
-        assert "NO JACK" in str(app.transport.render())
+        assert "NO JACK" in app.transport.text
         generator.stop()
         server.stop()
         server = DummyServer(name, rate=RATE, period=PERIOD, synchronous=True).start()
