@@ -1,8 +1,8 @@
 /*
  * The built-in test-signal source: a JACK process callback that writes a
  * counter (for bit-exact tests and benchmarks), sines (for the demo) or
- * sawtooths (a signal that moves every meter every frame, for measuring
- * the console) to its output ports.  It lives in C for the same reason as the recorder: a
+ * sawtooths (every meter moves every frame: for measuring the console) to
+ * its output ports.  It lives in C for the same reason as the recorder: a
  * generator written in Python would be a source of xruns itself.
  */
 #define _POSIX_C_SOURCE 200809L
