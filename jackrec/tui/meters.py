@@ -45,6 +45,25 @@ MeterKey = tuple[bool, int, int, int, bool, str]
 
 
 @dataclass(frozen=True)
+class BarLooks:
+    """What the bars of one width are drawn from: every run of every look,
+    made once, so drawing a meter picks segments and builds none.
+
+    ``zones``: the runs before the partial cell, in order, as (end cell,
+    runs by length, whether they reach the peak (else the RMS)); a zone's
+    solid runs come before its shaded ones.  ``partials``: by cell, the
+    eighth blocks (runs of length 0 and 1) in that cell's zone's shading.
+    """
+
+    zones: list[tuple[int, list[Segment], bool]]
+    partials: list[list[list[Segment]]]
+    empty: list[Segment]
+    ticks: tuple[Segment, Segment]  # the held peak in a cell's left or right half
+    clip: list[Segment]  # the latch where the readout goes
+    gap: Segment
+
+
+@dataclass(frozen=True)
 class Layout:
     """Where meters go: `columns` columns of `rows` lines, each `width` wide,
     in lines `line_width` wide."""
@@ -110,7 +129,8 @@ class MeterBank(Widget):
         # what has been drawn, kept until it changes (`_forget`)
         self._meters: dict[int, tuple[MeterKey, list[Segment]]] = {}
         self._headings: dict[tuple[int, str], list[Segment]] = {}
-        self._zone_looks: dict[tuple[int, bool], list[tuple[int, Style, Style | None]]] = {}
+        self._looks: dict[tuple[int, bool], BarLooks] = {}
+        self._readouts: dict[str, Segment] = {}
         self._lines: dict[int, Strip] = {}  # finished lines, by y
         self._filters: list[LineFilter] = []  # the app's, as `_styles` has them
         self._layout: Layout | None = None
@@ -190,7 +210,8 @@ class MeterBank(Widget):
 
     def _forget(self, styles: bool = False) -> None:
         """Draw everything again (the layout, the labels or the `styles` changed)."""
-        self._meters, self._headings, self._zone_looks, self._lines = {}, {}, {}, {}
+        self._meters, self._headings, self._lines = {}, {}, {}
+        self._looks, self._readouts = {}, {}
         if styles:
             self._styles = {}
 
@@ -255,14 +276,17 @@ class MeterBank(Widget):
         if cached is not None and cached[0] == key:
             return cached[1]
         armed, rms8, peak8, hold2, clipped, readout = key
+        looks = self._bar_looks(layout.bar_width, armed)
         segments = self._heading(channel, layout, armed, clipped)
-        segments += self._bar(layout.bar_width, rms8, peak8, hold2, armed)
-        style = self._style
+        self._draw_bar(segments, looks, layout.bar_width, rms8, peak8, hold2)
         if clipped and layout.readout_width:
-            segments += [Segment(" ", style("gap")), Segment(" CLIP ", style("clip"))]
+            segments += looks.clip
         elif readout:
-            segments.append(Segment(f" {readout} ", style("readout")))
-        segments.append(Segment(" ", style("gap")))
+            shown = self._readouts.get(readout)
+            if shown is None:
+                shown = self._readouts[readout] = Segment(f" {readout} ", self._style("readout"))
+            segments.append(shown)
+        segments.append(looks.gap)
         self._meters[channel] = (key, segments)
         return segments
 
@@ -282,61 +306,65 @@ class MeterBank(Widget):
             self._headings[(channel, look)] = heading
         return list(heading)
 
-    def _bar(self, width: int, rms8: int, peak8: int, hold2: int, armed: bool) -> list[Segment]:
-        """Solid to the RMS, shaded to the peak, a tick at the held peak."""
+    def _draw_bar(
+        self, segments: list[Segment], looks: BarLooks, width: int, rms8: int, peak8: int,
+        hold2: int,
+    ) -> None:  # fmt: skip
+        """Append the bar: solid to the RMS, shaded to the peak, a tick at the held peak."""
         solid = min(rms8, peak8) // 8
         full, eighths = divmod(min(peak8, 8 * width), 8)
-        # Runs of one character and look, as (end cell, character, style).
-        runs = [
-            (min(solid, end), "█", solid_style) if shaded is None else (min(full, end), "█", shaded)
-            for end, solid_style, shaded in self._zones_of(width, armed)
-        ]
-        if eighths and full < width:
-            runs.append((full + 1, PARTIAL_BLOCKS[eighths], self._zone_at(full, width, armed)))
-        runs.append((width, "·", self._style("empty")))
         hold = hold2 // 2 if 0 <= hold2 < 2 * width else -1
-        segments: list[Segment] = []
+        tick = looks.ticks[hold2 % 2]
         cell = 0
-        for end, character, style in runs:
-            if end <= cell:
-                continue
-            if cell <= hold < end:  # the held-peak tick splits this run
-                if hold > cell:
-                    segments.append(Segment(character * (hold - cell), style))
-                segments.append(Segment("▏" if hold2 % 2 == 0 else "▕", self._style("hold")))
-                if end > hold + 1:
-                    segments.append(Segment(character * (end - hold - 1), style))
-            else:
-                segments.append(Segment(character * (end - cell), style))
-            cell = end
-        return segments
+        for zone_end, runs, to_peak in looks.zones:
+            end = min(full if to_peak else solid, zone_end)
+            if end > cell:
+                cell = _append_run(segments, runs, cell, end, hold, tick)
+        if eighths and full < width:
+            cell = _append_run(segments, looks.partials[full][eighths], cell, full + 1, hold, tick)
+        if width > cell:
+            _append_run(segments, looks.empty, cell, width, hold, tick)
 
-    def _zones_of(self, width: int, armed: bool) -> list[tuple[int, Style, Style | None]]:
-        """A bar's runs before the partial cell, in order: (end cell, solid
-        style, None) for the RMS part of a zone, then (end cell, solid style,
-        shaded style) for its peak part; every zone in one colour if disarmed."""
-        zones = self._zone_looks.get((width, armed))
-        if zones is None:
-            style = self._style
-            ends: tuple[tuple[int, str], ...]
-            if armed:
-                low, mid = self._zone_bounds(width)
-                ends = ((low, "low"), (mid, "mid"), (width, "high"))
-            else:
-                ends = ((width, "disarmed"),)
-            zones = []
-            for end, name in ends:
-                shaded = style(name if name == "disarmed" else f"{name}-peak")
-                zones += [(end, style(name), None), (end, style(name), shaded)]
-            self._zone_looks[(width, armed)] = zones
-        return zones
+    def _bar_looks(self, width: int, armed: bool) -> BarLooks:
+        """Every piece a bar `width` cells wide is drawn from, made once."""
+        looks = self._looks.get((width, armed))
+        if looks is not None:
+            return looks
+        style = self._style
 
-    def _zone_at(self, cell: int, width: int, armed: bool) -> Style:
-        """The shaded style of the zone `cell` is in."""
-        if not armed:
-            return self._style("disarmed")
-        low, mid = self._zone_bounds(width)
-        return self._style("low-peak" if cell < low else "mid-peak" if cell < mid else "high-peak")
+        def runs(character: str, name: str) -> list[Segment]:
+            return [Segment(character * n, style(name)) for n in range(width + 1)]
+
+        def eighths(name: str) -> list[list[Segment]]:
+            return [
+                [Segment("", style(name)), Segment(block, style(name))] for block in PARTIAL_BLOCKS
+            ]
+
+        if armed:
+            low, mid = self._zone_bounds(width)
+            names = [
+                (low, "low", "low-peak"),
+                (mid, "mid", "mid-peak"),
+                (width, "high", "high-peak"),
+            ]
+        else:
+            names = [(width, "disarmed", "disarmed")]
+        zones: list[tuple[int, list[Segment], bool]] = []
+        partials: list[list[list[Segment]]] = []
+        start = 0
+        for end, solid_name, shaded_name in names:
+            zones += [(end, runs("█", solid_name), False), (end, runs("█", shaded_name), True)]
+            partials += [eighths(shaded_name)] * (end - start)
+            start = end
+        looks = self._looks[(width, armed)] = BarLooks(
+            zones=zones,
+            partials=partials,
+            empty=runs("·", "empty"),
+            ticks=(Segment("▏", style("hold")), Segment("▕", style("hold"))),
+            clip=[Segment(" ", style("gap")), Segment(" CLIP ", style("clip"))],
+            gap=Segment(" ", style("gap")),
+        )
+        return looks
 
     def _zone_bounds(self, width: int) -> tuple[int, int]:
         """The cells where yellow and red begin, in a bar `width` cells wide."""
@@ -358,3 +386,19 @@ class MeterBank(Widget):
             self.ballistics.clear_clips(channel)
             self.post_message(self.ClipCleared(channel))
             self.show_levels()
+
+
+def _append_run(
+    segments: list[Segment], runs: list[Segment], cell: int, end: int, hold: int, tick: Segment
+) -> int:
+    """Append cells `cell` to `end` drawn from `runs` (by length), split by
+    the held-peak `tick` if `hold` falls among them; the cell after them."""
+    if cell <= hold < end:
+        if hold > cell:
+            segments.append(runs[hold - cell])
+        segments.append(tick)
+        if end > hold + 1:
+            segments.append(runs[end - hold - 1])
+    else:
+        segments.append(runs[end - cell])
+    return end

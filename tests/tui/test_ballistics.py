@@ -1,9 +1,13 @@
-"""Meter ballistics, the IEC scale and the meter layout, without a terminal."""
+"""Meter ballistics, the IEC scale, the meter layout and the bars, without a terminal."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.segment import Segment
+from rich.style import Style
 
 from jackrec.core.capture import MeterReading
 from jackrec.levels import iec_deflection
@@ -96,3 +100,50 @@ def test_every_meter_line_is_exactly_as_wide_as_the_widget(
     for channel in range(channels):
         width = sum(len(segment.text) for segment in bank._meter(channel, layout))
         assert width == layout.width
+
+
+@given(
+    width=st.integers(1, 140),
+    rms=st.floats(0, 1),
+    peak=st.floats(0, 1),
+    hold=st.one_of(st.just(-1.0), st.floats(0, 1)),
+    armed=st.booleans(),
+)
+def test_a_bar_drawn_from_its_made_pieces_is_the_bar_cell_by_cell(
+    width: int, rms: float, peak: float, hold: float, armed: bool
+) -> None:
+    """The bar, drawn from pieces made once, against each cell's look worked out alone."""
+    from jackrec.tui.meters import PARTIAL_BLOCKS, MeterBank
+
+    bank = MeterBank(1, ["source"])
+    names = [c.removeprefix("meter--") for c in MeterBank.COMPONENT_CLASSES] + ["gap"]
+    bank._styles = {name: Style(color=f"#{i:02x}0000") for i, name in enumerate(names)}
+    rms8, peak8 = int(rms * 8 * width), int(peak * 8 * width)
+    hold2 = -1 if hold < 0 else min(int(hold * 2 * width), 2 * width - 1)
+    segments: list[Segment] = []
+    bank._draw_bar(segments, bank._bar_looks(width, armed), width, rms8, peak8, hold2)
+    cells = [(ch, seg.style) for seg in segments for ch in seg.text]
+    assert all(seg.text for seg in segments)  # Textual refuses empty segments
+
+    low, mid = bank._zone_bounds(width)
+    solid, (full, eighths) = min(rms8, peak8) // 8, divmod(min(peak8, 8 * width), 8)
+
+    def zone(cell: int) -> str:
+        return "disarmed" if not armed else "low" if cell < low else "mid" if cell < mid else "high"
+
+    def shaded(cell: int) -> str:
+        return "disarmed" if not armed else f"{zone(cell)}-peak"
+
+    expected = []
+    for cell in range(width):
+        if cell == hold2 // 2:
+            expected.append(("▏▕"[hold2 % 2], "hold"))
+        elif cell < solid:
+            expected.append(("█", zone(cell)))
+        elif cell < full:
+            expected.append(("█", shaded(cell)))
+        elif cell == full and eighths:
+            expected.append((PARTIAL_BLOCKS[eighths], shaded(cell)))
+        else:
+            expected.append(("·", "empty"))
+    assert cells == [(ch, bank._styles[name]) for ch, name in expected]
