@@ -591,9 +591,10 @@ def console_section() -> list[str]:
         "CPU is the scheduler's run time of all the console's threads (meters, UI, disk "
         "writer) over the window after a warm-up, in % of one core, medians of the runs.  "
         "*Textual's floor*: a one-widget Textual app in the same pane redrawing as many "
-        "lines, all changing every frame at the console's 30 Hz, from strips made in "
-        "advance (`bench/textual_floor.py`): what Textual and the terminal cost before "
-        "jackrec draws anything.  *lost*: frames the take's sidecar counts lost.",
+        "lines, all changing every frame at the console's 30 Hz, from runs made in advance "
+        "(new strips each frame, as the console's are; `bench/textual_floor.py`): what "
+        "Textual and the terminal cost before jackrec draws anything.  *lost*: frames the "
+        "take's sidecar counts lost.",
         "",
         "| meters | terminal | meter lines | console, metering | console, recording "
         "| Textual's floor | jackrec's own (metering - floor) | goal | lost |",
