@@ -5,7 +5,7 @@ terminal) of each size in `SIZES`, on a private dummy server, metering a
 sawtooth client (`jackrec demo-source --signal sawtooth`: every channel
 sweeps its whole scale a few times a second, so every meter changes every
 frame, as with music).  Its CPU is the scheduler's run time of all its
-threads (`bench.cpu.run_time_ns`) over `WINDOW_SECONDS` after a warm-up,
+threads (`bench.cpu.cores`) over `WINDOW_SECONDS` after a warm-up,
 first while it only meters, then while it records (its disk writer runs
 in the same process).  The take is then checked: every frame the console
 recorded is in the file, and its sidecar counts no frame lost.
@@ -36,7 +36,7 @@ from typing import Any
 import soundfile as sf
 
 from bench import report
-from bench.cpu import run_time_ns
+from bench.cpu import cores
 from bench.runfile import ROOT, append, results_file, unwind_on_sigterm
 from jackrec.core.signal import SignalKind
 from jackrec.jackserver import DummyServer
@@ -162,13 +162,6 @@ def wait_for_file(path: Path, timeout: float = 30.0) -> Path:
             raise TimeoutError(f"{path} never appeared")
         time.sleep(0.1)
     return path
-
-
-def cores(pid: int, seconds: float) -> float:
-    """Cores `pid` used over the next `seconds` (all its threads)."""
-    start, t0 = run_time_ns(pid), time.monotonic()
-    time.sleep(seconds)
-    return (run_time_ns(pid) - start) / 1e9 / (time.monotonic() - t0)
 
 
 def main() -> int:

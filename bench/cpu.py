@@ -112,6 +112,13 @@ def run_time_ns(pid: int) -> int:
     return total
 
 
+def cores(pid: int, seconds: float) -> float:
+    """Cores `pid` uses over the next `seconds` (all its threads)."""
+    start, began = run_time_ns(pid), time.monotonic()
+    time.sleep(seconds)
+    return (run_time_ns(pid) - start) / 1e9 / (time.monotonic() - began)
+
+
 def measure(recorder: str, case: Case, server: str, workdir: Path) -> dict[str, Any]:
     """One run: the steady-state CPU of `recorder`, then its take checked."""
     path = workdir / f"{recorder}.wav"
@@ -125,9 +132,7 @@ def measure(recorder: str, case: Case, server: str, workdir: Path) -> dict[str, 
     )
     try:
         time.sleep(WARM_UP_SECONDS)
-        first = (time.monotonic(), run_time_ns(process.pid))
-        time.sleep(WINDOW_SECONDS)
-        last = (time.monotonic(), run_time_ns(process.pid))
+        used = cores(process.pid, WINDOW_SECONDS)
         _, stderr = process.communicate(timeout=seconds + 60)
     finally:
         if process.poll() is None:
@@ -141,7 +146,7 @@ def measure(recorder: str, case: Case, server: str, workdir: Path) -> dict[str, 
         "channels": case.channels,
         "bits": case.bits,
         "exit_code": process.returncode,
-        "cores": (last[1] - first[1]) / 1e9 / (last[0] - first[0]),
+        "cores": used,
         "stderr": stderr.decode(errors="replace")[-300:],
     }
     if path.exists():
