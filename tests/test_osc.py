@@ -206,7 +206,12 @@ def test_any_datagram_gives_requests_or_nothing(datagram: bytes) -> None:
 
 
 osc_arguments = st.lists(
-    st.one_of(st.integers(-(2**31), 2**31 - 1), st.floats(width=32), st.text(max_size=30)),
+    st.one_of(
+        st.integers(-(2**31), 2**31 - 1),
+        st.floats(width=32),
+        # an OSC string ends at its first NUL: one with a NUL inside cannot be sent
+        st.text(max_size=30).map(lambda text: text.replace("\0", "")),
+    ),
     max_size=3,
 )
 
