@@ -25,14 +25,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from jackrec.jackserver import SHM, DummyServer, terminate
 from jackrec.session import Session, SessionOptions
-from jackrec.sidecar import sidecar_path
+from jackrec.sidecar import read_sidecar, sidecar_path
 from jackrec.source import SourceProcess
 from tests.tmux import Tmux
 
@@ -81,6 +81,17 @@ def let_it_record(take: Path, seconds: float, timeout: float = 30.0) -> None:
         assert time.monotonic() < deadline, f"{take} never began"
         time.sleep(0.02)
     time.sleep(seconds)
+
+
+def finished(takes: Iterable[Path]) -> int:
+    """How many of `takes` their sidecars call complete, for polling a recorder.
+
+    A take's file is created a moment before its sidecar (`Take.create`), so a
+    poll can find a take without one: it is not finished yet.
+    """
+    return sum(
+        1 for take in takes if sidecar_path(take).exists() and read_sidecar(take)["complete"]
+    )
 
 
 def kill_recording(server: str, ports: Sequence[str], take: Path, seconds: float) -> float:

@@ -30,6 +30,7 @@ from jackrec.source import SourceProcess
 from tests.conftest import (
     PERIOD,
     RATE,
+    finished,
     jackrec_command,
     server_name,
     start_generator,
@@ -403,9 +404,6 @@ def test_armed_with_a_hold_it_records_take_after_take_on_the_trigger(
         f"trigger_hold = {HOLD_SECONDS}\n{text}"
     )
 
-    def finished() -> int:
-        return sum(1 for take in takes(tmp_path) if read_sidecar(take)["complete"])
-
     with Running(path) as running:
-        running.wait_for(lambda: finished() >= 2)
+        running.wait_for(lambda: finished(takes(tmp_path)) >= 2)
     check_triggered_takes(takes(tmp_path)[:2])

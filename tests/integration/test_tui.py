@@ -32,7 +32,7 @@ from jackrec.tui.app import ConsoleApp
 from jackrec.tui.dialogs import ArmChannels, ConfirmQuit, HelpScreen
 from jackrec.tui.patch import PatchScreen
 from jackrec.tui.settings import SettingsScreen
-from tests.conftest import open_session, run_jackrec
+from tests.conftest import finished, open_session, run_jackrec
 from tests.integration.triggered import (
     HOLD_SECONDS,
     PREROLL_SECONDS,
@@ -118,7 +118,7 @@ def test_the_console_rotates_takes_at_exact_frames(
     async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
         await pilot.press("r")
         await wait_until(pilot, lambda: len(takes(config)) >= 3)
-        await wait_until(pilot, lambda: read_sidecar(takes(config)[1]).get("complete") is True)
+        await wait_until(pilot, lambda: finished(takes(config)[1:2]) == 1)
         await pilot.press("r")
         await wait_until(pilot, lambda: session.state == "stopped")
 
@@ -488,12 +488,9 @@ def test_the_trigger_hold_ends_takes_and_arms_again(
         config, preroll=PREROLL_SECONDS, trigger=TRIGGER_DBFS, trigger_hold=HOLD_SECONDS
     )
 
-    def finished() -> int:
-        return sum(1 for take in takes(config) if read_sidecar(take)["complete"])
-
     async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
         await pilot.press("a")
-        await wait_until(pilot, lambda: finished() >= 2)
+        await wait_until(pilot, lambda: finished(takes(config)) >= 2)
         await pilot.press("a")  # disarm
         await wait_until(pilot, lambda: session.state == "stopped")
 
