@@ -520,6 +520,13 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
         help="stop a hook after this long (default 60)",
     )
     parser.add_argument(
+        "--sync",
+        type=parse_seconds,
+        metavar="DURATION",
+        help="force takes onto the disk this often (fdatasync of sound, header and "
+        "sidecar; e.g. 5s): a power cut loses at most that much (settings key 'sync')",
+    )
+    parser.add_argument(
         "--split",
         type=parse_split,
         metavar="mono|pairs|GROUPS",
@@ -658,7 +665,8 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def take_options(args: argparse.Namespace, config: Config) -> None:
-    """The command line's quality, dither, hooks, rotation and split over the settings'; checked.
+    """The command line's quality, dither, hooks, rotation, sync and split over the
+    settings'; checked.
 
     Raises
     ------
@@ -675,7 +683,7 @@ def take_options(args: argparse.Namespace, config: Config) -> None:
             setattr(config, hook, command)
     if args.hook_timeout is not None:
         config.hook_timeout = args.hook_timeout
-    for key in ("rotate", "rotate_size", "rotate_at_clock"):
+    for key in ("rotate", "rotate_size", "rotate_at_clock", "sync"):
         if getattr(args, key) is not None:
             setattr(config, key, getattr(args, key))
     if args.split is not None:
@@ -713,6 +721,7 @@ def session_options(
         buffer_seconds=args.buffer if args.buffer is not None else config.buffer,
         preroll_seconds=preroll,
         align=args.align or config.align,
+        sync_seconds=config.sync,
     )
 
 

@@ -30,6 +30,7 @@ Example::
     rotate_at_clock = true
     rotate_size = "2G"
     split = "pairs"
+    sync = "5s"
 
 ``template`` names takes: ``{n}`` (the take number, e.g. ``{n:03}``),
 ``{date}``, ``{time}``, ``{client}`` (the JACK client name) and strftime's
@@ -57,6 +58,9 @@ shell) that `jackrec.hooks` runs for each take, each for at most
 cut long recordings into takes (`jackrec.rotation`), in every face.
 ``split`` (``--split``: ``mono``, ``pairs`` or groups like ``1-2,3-8,9-64``)
 writes each take as one file per channel or group (`jackrec.split`).
+``sync`` (``--sync``, a duration, absent: off) forces what a take holds onto
+the disk that often (`jackrec.take`'s durability): a power cut then loses at
+most that much of it, instead of what the kernel had not yet written back.
 A ``[service]`` table holds ``jackrec serve``'s own settings
 (`jackrec.service_config`).
 """
@@ -90,6 +94,10 @@ MAX_HOLD = 3600.0
 #: so a sound hovering at the trigger level does not end takes.
 DEFAULT_HYSTERESIS_DB = 6.0
 MAX_CHANNELS = 2048  # JACK's ports per client (jackrec.session.MAX_CHANNELS)
+#: The durability interval's range (``sync``): below half a second the disk
+#: would do little else; above an hour it promises nothing.
+MIN_SYNC_SECONDS = 0.5
+MAX_SYNC_SECONDS = 3600.0
 
 
 @dataclass
@@ -120,6 +128,7 @@ class Config:
     rotate_at_clock: bool = False  # cut on wall-clock multiples of `rotate`
     rotate_size: int | None = None  # most sample bytes a take holds; None: no limit
     split: str | None = None  # mono, pairs or groups (jackrec.split); None: one file
+    sync: float | None = None  # seconds between forcing takes to disk; None: the kernel's
     service: ServiceConfig = field(default_factory=ServiceConfig)  # the [service] table
 
     def check(self, where: str) -> None:
@@ -154,6 +163,8 @@ class Config:
             problems.append(f"rotate must be at least {MIN_ROTATE_SECONDS:g} second")
         if self.rotate_size is not None and self.rotate_size < MIN_ROTATE_BYTES:
             problems.append(f"rotate_size must be at least {MIN_ROTATE_BYTES // 1024} KiB")
+        if self.sync is not None and not MIN_SYNC_SECONDS <= self.sync <= MAX_SYNC_SECONDS:
+            problems.append(f"sync must be {MIN_SYNC_SECONDS:g} to {MAX_SYNC_SECONDS:g} seconds")
         if self.rotate_at_clock and self.rotate is None:
             problems.append("rotate_at_clock needs rotate (the period to cut on)")
         try:
@@ -280,11 +291,12 @@ TYPES: dict[str, type | tuple[type, ...]] = {
     "dither": bool,
     "on_start": list, "on_close": list, "on_rotate": list, "hook_timeout": (int, float),
     "rotate": (str, int, float), "rotate_at_clock": bool, "rotate_size": (str, int, float),
-    "split": str,
+    "split": str, "sync": (str, int, float),
 }  # fmt: skip
 #: Settings written as a duration ('15m') or a size ('2G'), or a plain number.
 MEASURED = {"rotate": (parse_duration, "a duration such as '1h' or '15m'"),
-            "rotate_size": (parse_size, "a size such as '2G' or '650M'")}  # fmt: skip
+            "rotate_size": (parse_size, "a size such as '2G' or '650M'"),
+            "sync": (parse_duration, "a duration such as '5s' or '1m'")}  # fmt: skip
 
 
 def _typed(key: str, value: object, where: str) -> Any:

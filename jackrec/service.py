@@ -330,6 +330,7 @@ class Service:
             preroll_seconds=c.preroll,
             follow=True,
             align=c.align,
+            sync_seconds=c.sync,
         )
 
     def _lose_server(self, session: Session) -> None:

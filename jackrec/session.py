@@ -102,6 +102,9 @@ class SessionOptions:
     align
         Delay each channel of a take so that sources of different capture
         latencies line up (`jackrec.align`).
+    sync_seconds
+        Force takes onto the disk this often (None: leave it to the kernel;
+        see `jackrec.take`).
     """
 
     channels: int | None = None
@@ -113,6 +116,7 @@ class SessionOptions:
     preroll_seconds: float = 0.0
     follow: bool = False
     align: bool = False
+    sync_seconds: float | None = None
 
     def validate(self) -> None:
         """Reject what no server could make work; raises `UsageError`."""
@@ -461,6 +465,7 @@ class Session:
             else None,
             groups=groups,
             split=split,
+            sync_seconds=self.options.sync_seconds,
         )
 
     def _track_names(

@@ -12,7 +12,9 @@ The sidecar is as careful as the sound file:
 - when the disk is full, a temporary file cannot be written, and the
   sidecar is rewritten in place instead, inside the blocks it already has
   (a few KiB), which a full file system still allows.  Only if that fails
-  too is the update lost, and the error says so.
+  too is the update lost, and the error says so;
+- written `durable`, each version is synced before it is renamed and its
+  directory after (`jackrec.durability`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from jackrec.durability import sync_directory
 from jackrec.errors import JackrecError
 
 SUFFIX = ".json"
@@ -82,8 +85,9 @@ def create_sidecar(take: Path, data: dict[str, Any]) -> None:
             os.unlink(temporary)
 
 
-def write_sidecar(take: Path, data: dict[str, Any]) -> None:
-    """Replace the sidecar of `take` with `data`, atomically when it can.
+def write_sidecar(take: Path, data: dict[str, Any], durable: bool = False) -> None:
+    """Replace the sidecar of `take` with `data`, atomically when it can;
+    `durable`: on the disk when this returns, not only in the page cache.
 
     Raises
     ------
@@ -94,17 +98,17 @@ def write_sidecar(take: Path, data: dict[str, Any]) -> None:
     path = sidecar_path(take)
     content = _encode(data)
     try:
-        _replace(path, content)
+        _replace(path, content, durable)
     except OSError as error:
         if error.errno not in NO_SPACE:
             raise SidecarError(f"cannot update {path}: {error.strerror}") from None
         try:
-            _rewrite_in_place(path, content)
+            _rewrite_in_place(path, content, durable)
         except OSError as second:
             raise SidecarError(f"cannot update {path}: {second.strerror}") from None
 
 
-def _replace(path: Path, content: bytes) -> None:
+def _replace(path: Path, content: bytes, durable: bool) -> None:
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=".tmp")
     try:
         _write_all(fd, content)
@@ -112,6 +116,8 @@ def _replace(path: Path, content: bytes) -> None:
         # mkstemp's 0600 (which stays if the sidecar was deleted meanwhile)
         with contextlib.suppress(FileNotFoundError):
             os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode))
+        if durable:  # the content before the name: a rename can reach the disk first
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         os.unlink(temporary)
@@ -122,9 +128,11 @@ def _replace(path: Path, content: bytes) -> None:
     except BaseException:
         os.unlink(temporary)
         raise
+    if durable:
+        sync_directory(path.parent)
 
 
-def _rewrite_in_place(path: Path, content: bytes) -> None:
+def _rewrite_in_place(path: Path, content: bytes, durable: bool) -> None:
     """Overwrite the sidecar's own blocks (no new space needed, or none given).
 
     Refused when the new text would not fit in the blocks the file has, so a
@@ -137,6 +145,8 @@ def _rewrite_in_place(path: Path, content: bytes) -> None:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         os.pwrite(fd, content, 0)
         os.ftruncate(fd, len(content))
+        if durable:
+            os.fsync(fd)
     finally:
         os.close(fd)
 

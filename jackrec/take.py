@@ -16,6 +16,9 @@ A split take (`jackrec.split`) writes several files, one per channel or
 group, each a `TakeFile` of its own; it is still one take, with one
 sidecar (named after the take, listing the files and their channels), and
 every file holds the same frames.
+
+With a sync interval (`TakeInfo.sync_seconds`, `jackrec.durability`) the
+take is forced onto the disk that often, and once more when finalized.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import numpy.typing as npt
 
 from jackrec import __version__, bwf
 from jackrec.core.filewrite import SCRATCH_BYTES, WRITE_BYTES, FilesWriter
+from jackrec.durability import SyncRecord, failure_text
 from jackrec.errors import JackrecError
 from jackrec.levels import TakeLevels
 from jackrec.repair import fix_header
@@ -93,6 +97,9 @@ class TakeInfo:
         (None: one file, `path`; see `jackrec.split`).
     split
         What ``--split`` asked for (None: split only if the format needs it).
+    sync_seconds
+        How often the take is forced onto the disk (None: the kernel
+        writes it back when it will; see `jackrec.durability`).
     """
 
     path: Path
@@ -108,6 +115,7 @@ class TakeInfo:
     align_delays: tuple[int, ...] | None = None
     groups: tuple[Group, ...] | None = None
     split: str | None = None
+    sync_seconds: float | None = None
 
     @property
     def track_names(self) -> tuple[str, ...]:
@@ -144,8 +152,12 @@ class Take:
             [capture_channels[columns] for columns in self._slices],
             [(self.levels.peaks[columns], self.levels.clips[columns]) for columns in self._slices],
         )
-        self._sidecar_written = self._headers_synced = time.monotonic()
-        self.sidecar_error: str | None = None
+        self._sidecar_written = self._headers_synced = self._synced = time.monotonic()
+        sync = info.sync_seconds
+        self.syncs = None if sync is None else SyncRecord(sync)
+        #: Why the take's progress last failed to reach the sidecar or the
+        #: disk (None: it did); the take goes on.
+        self.progress_error: str | None = None
 
     @classmethod
     def create(cls, info: TakeInfo) -> Take:
@@ -248,7 +260,8 @@ class Take:
             )
             for file in self.files:
                 file.set_broadcast_info(self.bext)
-        self.write_sidecar()
+        # durable: the take's names (file and sidecar) from its first frame
+        self.write_sidecar(self.syncs is not None)
 
     def _description(self) -> str:
         """bext's description: the take's name, its channels and their names."""
@@ -307,21 +320,23 @@ class Take:
 
     def update_progress(self) -> None:
         """Every `HEADER_SECONDS` bring the files' headers, every
-        `PROGRESS_SECONDS` the sidecar up to date (a failure is kept in
-        `sidecar_error`).
+        `PROGRESS_SECONDS` the sidecar up to date, and every sync interval
+        all of it onto the disk (a failure is kept in `progress_error`).
 
         Raises
         ------
         TakeDeleted
             When the file has lost its name: whatever is written now is lost.
         """
-        if time.monotonic() - self._headers_synced >= HEADER_SECONDS:
+        now = time.monotonic()
+        if now - self._headers_synced >= HEADER_SECONDS:
             self._sync_headers()
-        if time.monotonic() - self._sidecar_written < PROGRESS_SECONDS:
+        durable = self.syncs is not None and now - self._synced >= self.syncs.interval
+        if not durable and now - self._sidecar_written < PROGRESS_SECONDS:
             return
         if any(file.deleted for file in self.files):
             raise TakeDeleted(self._deleted_text())
-        self.write_sidecar()
+        self.write_sidecar(durable)
 
     def _sync_headers(self) -> None:
         self._headers_synced = time.monotonic()
@@ -357,8 +372,8 @@ class Take:
             self._mend()
         elif self.info.broadcast_wav and not deleted:
             self._append_metadata()
-        self.write_sidecar()
-        self.error = self.error or self.sidecar_error
+        self.write_sidecar(self.syncs is not None and not deleted)
+        self.error = self.error or self.progress_error
 
     def _mend(self) -> None:
         """After a failure, make the header say what the file holds.
@@ -451,7 +466,8 @@ class Take:
             "markers": self.markers,
             "pauses": self.pauses,
             "ended_by": self.ended_by,
-            "error": self.error,
+            "error": self.error or (self.syncs.failure if self.syncs else None),
+            **({} if self.syncs is None else {"sync": self.syncs.to_json()}),
         }
 
     def _encoding(self) -> dict[str, Any]:
@@ -487,21 +503,37 @@ class Take:
             ],
         }
 
-    def write_sidecar(self) -> None:
-        """Rewrite the sidecar now.
+    def write_sidecar(self, durable: bool = False) -> None:
+        """Rewrite the sidecar now; `durable`: sound and sidecar onto the
+        disk, the sound first (`jackrec.durability`).
 
         A failure does not stop the take (the sound matters more): it is kept
-        in `sidecar_error` until a later rewrite succeeds, and becomes the
+        in `progress_error` until a later rewrite succeeds, and becomes the
         take's error if the final one fails.
         """
         self._sync_headers()  # the file never says less than its sidecar
         self._sidecar_written = time.monotonic()
+        if durable:
+            self._sync_data()
         try:
-            write_sidecar(self.info.path, self.sidecar())
+            write_sidecar(self.info.path, self.sidecar(), durable)
         except SidecarError as error:
-            self.sidecar_error = str(error)
+            self.progress_error = str(error)
         else:
-            self.sidecar_error = None
+            self.progress_error = self.syncs.failure if self.syncs else None
+
+    def _sync_data(self) -> None:
+        """``fdatasync`` every file.  A failure stays the take's: the kernel
+        reports a writeback error once, and what it could not write is lost."""
+        assert self.syncs is not None
+        began = time.monotonic()
+        try:
+            for file in self.files:
+                file.sync_data()
+        except OSError as error:
+            self.syncs.failure = self.syncs.failure or failure_text(self.path, error)
+        self._synced = time.monotonic()
+        self.syncs.note(self._synced - began)
 
 
 def check_names(

@@ -58,6 +58,7 @@ import soundfile as sf
 
 from jackrec.bwf import BroadcastInfo
 from jackrec.core.filewrite import LITTLE_ENDIAN, WRITE_BYTES, FileSink, FilesWriter
+from jackrec.durability import sync_file
 from jackrec.errors import JackrecError, UsageError
 
 # libsndfile commands (values from sndfile.h)
@@ -401,6 +402,15 @@ class TakeFile:
         module's crash safety); nothing for FLAC and the lossy codecs."""
         if not self._closed and self.container in SIZED_CONTAINERS and not self.format.lossy:
             sf._snd.sf_command(self._handle._file, SFC_UPDATE_HEADER_NOW, sf._ffi.NULL, 0)
+
+    def sync_data(self) -> None:
+        """``fdatasync``: what was written, header included, is on the disk
+        (`jackrec.durability`); once closed, by name (what was appended since
+        included).  Raises OSError on a writeback error."""
+        if self._closed:
+            sync_file(self.path)
+        else:
+            os.fdatasync(self._fd)
 
     @property
     def size(self) -> int:

@@ -258,7 +258,7 @@ class DiskWriter(threading.Thread):
 
     def _report_sidecar(self) -> None:
         """Say once when the open take's sidecar stops being updated."""
-        error = self.take.sidecar_error if self.take is not None else None
+        error = self.take.progress_error if self.take is not None else None
         if error is not None and error != self._sidecar_reported:
             self._emit(events.RecorderError(error))
         self._sidecar_reported = error

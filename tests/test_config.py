@@ -73,6 +73,8 @@ def test_saving_refuses_what_would_not_load(tmp_path: Path) -> None:
         ("align = 1", "'align' has the wrong type"),
         ("split = 'stereo'", "split: 'stereo' is not a channel or a range"),
         ("split = '1-2,4-8'", "split: .4-8.: groups must follow one another"),
+        ("sync = '0.1s'", "sync must be 0.5 to 3600 seconds"),
+        ("sync = 'often'", "'sync' must be a duration such as '5s'"),
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -81,6 +83,14 @@ def test_bad_settings_are_one_line_errors(tmp_path: Path, text: str, message: st
     with pytest.raises(UsageError, match=message) as error:
         config.load(path)
     assert "\n" not in str(error.value)
+
+
+def test_the_sync_interval_is_a_duration(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("sync = '1m'\n")
+    assert config.load(path).sync == 60.0
+    path.write_text("sync = 2\n")
+    assert config.load(path).sync == 2.0
 
 
 def test_take_names_follow_the_template() -> None:

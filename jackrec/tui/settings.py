@@ -4,8 +4,9 @@ Saved to the config file that ``jackrec record`` reads too.  Format, bits,
 quality, dither, split, directory, template, pre-roll, trigger (level,
 hold, release), following JACK's transport or freewheel, rotation and the
 hooks apply from the next take (or the next arming); channels, ports,
-buffer size and alignment from the next session.  Hooks are written as a
-command line (split as a shell would, run without one: `jackrec.hooks`).
+buffer size, alignment and the sync interval from the next session.  Hooks
+are written as a command line (split as a shell would, run without one:
+`jackrec.hooks`).
 
 The screen shows the settings in effect (the command line's over the
 file's) and saves only the ones the engineer changed, so a ``--dir`` given
@@ -56,6 +57,7 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "rotate": lambda text: parse_duration(text) if text.strip() else None,
     "rotate_at_clock": bool,
     "rotate_size": lambda text: parse_size(text) if text.strip() else None,
+    "sync": lambda text: parse_duration(text) if text.strip() else None,
     **{hook: lambda text: shlex.split(text) or None for hook in HOOKS},
     "hook_timeout": lambda text: float(text.strip() or 0),
 }
@@ -168,6 +170,10 @@ class SettingsScreen(ModalScreen[Config | None]):
                     "" if c.rotate_size is None else str(c.rotate_size), "rotate_size",
                     "off (e.g. 2G, 650M)",
                 )  # fmt: skip
+                yield Label("sync to disk every (next session)")
+                yield optional_text(
+                    "" if c.sync is None else f"{c.sync:g}", "sync", "off: the kernel's (e.g. 5s)"
+                )
                 for hook in HOOKS:
                     yield Label(f"hook {hook}")
                     command = getattr(c, hook)
