@@ -14,14 +14,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # jackd2 asks a debconf question unless told not to.
 APT_PACKAGES := jackd2 libjack-jackd2-dev gcc libc6-dev python3-dev python3-venv \
-	valgrind strace tmux sox jack-capture systemd dbus
+	valgrind strace tmux sox jack-capture systemd dbus e2fsprogs
 CORE_SOURCES := cext/memory.c cext/ring.c cext/capture.c
 HARNESS := $(CORE_SOURCES) cext/tests/fakejack.c cext/tests/harness.c
 WARNINGS = $(shell JACKREC_WERROR=1 $(BIN)/python cext/build_core.py)
 # `make package`: the sdist, the wheel built from it, and a fresh venv with the wheel.
 PACKAGE := $(BUILD)/package
 
-.PHONY: run test bench screenshots deps venv lint sanitize tsan asan valgrind unit integration \
+.PHONY: run test bench soak screenshots deps venv lint sanitize tsan asan valgrind unit integration \
 	package clean install-service uninstall-service
 
 run: venv
@@ -43,6 +43,16 @@ bench: venv $(VENV)/.bench
 	$(BIN)/python -m bench.split $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.cpu $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.console $(if $(QUICK),--quick)
+
+# `make soak`: the long reliability runs (docs/reliability.md): 50 kill -9
+# at random moments (tests/integration/test_kill_anywhere.py; its seed is
+# printed with any failure), then 64 channels for SOAK_MINUTES (default 30)
+# in each face: jackrec record, the service cutting a take a minute, the
+# console (bench/soak.py; results: bench/results/*-soak.jsonl).
+SOAK_MINUTES ?= 30
+soak: venv
+	JACKREC_KILLS=50 $(BIN)/pytest -q tests/integration/test_kill_anywhere.py
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES)
 
 screenshots: venv
 	$(BIN)/python -m tests.tui.screenshots

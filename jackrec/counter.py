@@ -205,9 +205,16 @@ def check(data: npt.NDArray[np.floating]) -> CounterReport:
 
 def check_file(path: Path, block_frames: int = 1 << 16) -> CounterReport:
     """Check a sound file of the counter without loading it whole."""
+    return check_files([path], block_frames)
+
+
+def check_files(paths: list[Path], block_frames: int = 1 << 16) -> CounterReport:
+    """Check sound files of the counter joined in order (the takes of a
+    rotated run, which must join into one gapless recording)."""
     checker = CounterChecker()
-    for block in sf.blocks(str(path), blocksize=block_frames, dtype="float32", always_2d=True):
-        checker.feed(block)
+    for path in paths:
+        for block in sf.blocks(str(path), blocksize=block_frames, dtype="float32", always_2d=True):
+            checker.feed(block)
     return checker.finish()
 
 

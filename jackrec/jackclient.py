@@ -22,6 +22,9 @@ MAX_CLIENT_NAME_BYTES = 63
 #: ("stack smashing detected") on a server name of 270 bytes.
 SOCKET_PATH_BYTES = 107
 SOCKET_PATH = "/dev/shm/jack_{server}_{uid}_0"
+#: A client listens on ``/dev/shm/jack_<client>_<uid>_0`` too: a client
+#: named like its server replaces the server's socket with its own, and
+#: once it closes no client can reach that server again (jackd 1.9.21).
 
 jack_log = logging.getLogger("jackrec.jack")
 
@@ -34,9 +37,14 @@ def _quiet_libjack() -> None:
 _quiet_libjack()
 
 
+def server_name(server: str | None) -> str:
+    """The name of the server a client of `server` reaches."""
+    return server or os.environ.get("JACK_DEFAULT_SERVER") or "default"
+
+
 def server_label(server: str | None) -> str:
     """How to name a server in messages."""
-    name = server or os.environ.get("JACK_DEFAULT_SERVER") or "default"
+    name = server_name(server)
     return f"JACK server '{name}'"
 
 
@@ -47,11 +55,17 @@ def check_names(client: str, server: str | None) -> None:
     ------
     UsageError
         When a name is empty, too long, or (the client's) holds a colon,
-        which separates client and port in a port name.
+        which separates client and port in a port name, or is the server's
+        (see `SOCKET_PATH`).
     """
     if not client or ":" in client or len(client.encode()) > MAX_CLIENT_NAME_BYTES:
         raise UsageError(
             f"bad JACK client name '{client}': 1 to {MAX_CLIENT_NAME_BYTES} bytes, no ':'"
+        )
+    if client == server_name(server):
+        raise UsageError(
+            f"JACK client name '{client}' is its server's name; JACK would lose the "
+            "server's socket (no client could connect to it again): choose another"
         )
     if server is not None:
         room = SOCKET_PATH_BYTES - len(SOCKET_PATH.format(server="", uid=os.getuid()))

@@ -592,7 +592,6 @@ class Service:
             return {"state": "waiting for server", "server": server, "server_up": False}
         status = session.status()
         stats = session.capture.stats()
-        ring = session.capture.frames
         state = status.state
         if self._disk_low and state in ("stopped", "armed"):
             state = "waiting for disk space"
@@ -605,7 +604,7 @@ class Service:
             "frames": status.take_frames,
             "xruns": status.xruns,
             "frames_lost": status.frames_lost,
-            "ring_high_water": round(stats.ring_fill_max / ring.capacity, 4),
+            "ring_high_water": round(stats.ring_high_water, 4),
             "callback_us_max": round(stats.callback_ns_max / 1000, 1),
             "disk_free": status.disk_free,
             "sample_rate": status.sample_rate,

@@ -97,6 +97,7 @@ class Summary:
     cycles: int
     callback_ns_max: int
     callback_ns_p999: float
+    ring_high_water: float  # the fullest the ring ever was, as a share of its size
     memory_locked: bool
 
     @classmethod
@@ -118,6 +119,7 @@ class Summary:
             cycles=stats.cycles,
             callback_ns_max=stats.callback_ns_max,
             callback_ns_p999=stats.callback_ns_quantile(0.999),
+            ring_high_water=stats.ring_high_water,
             memory_locked=bool(take.info.session.get("memory_locked")),
         )
 
@@ -143,6 +145,7 @@ class Summary:
             "cycles": self.cycles,
             "callback_us_max": round(self.callback_ns_max / 1000, 1),
             "callback_us_p999": round(self.callback_ns_p999 / 1000, 1),
+            "ring_high_water": round(self.ring_high_water, 4),
             "memory_locked": self.memory_locked,
         }
 
@@ -159,7 +162,8 @@ def summary_text(summary: Summary) -> str:
         f"  lost frames {summary.frames_lost} in {len(summary.gaps)} gap(s), xruns {summary.xruns}",
         f"  peak dBFS  {peaks}",
         f"  callback max {summary.callback_ns_max / 1000:.1f} us, "
-        f"p99.9 <= {summary.callback_ns_p999 / 1000:.1f} us",
+        f"p99.9 <= {summary.callback_ns_p999 / 1000:.1f} us, "
+        f"ring high-water {summary.ring_high_water:.1%}",
     ]
     for gap in summary.gaps:
         lines.append(f"  gap: {gap['frames']} frames of silence at file frame {gap['file_frame']}")

@@ -121,12 +121,18 @@ class CaptureStats:
     frames_lost: int
     overflow_runs: int
     ring_fill_max: int
+    ring_capacity: int
     callback_ns_last: int
     callback_ns_max: int
     histogram: tuple[int, ...]
     nframes_max: int
     started: bool
     first_jack_frame: int
+
+    @property
+    def ring_high_water(self) -> float:
+        """The fullest the ring has been, as a share of its size."""
+        return self.ring_fill_max / self.ring_capacity
 
     def callback_ns_quantile(self, q: float) -> float:
         """Upper bound of the `q` quantile of callback durations, in ns.
@@ -263,6 +269,7 @@ class Capture:
             frames_lost=int(s.frames_lost),
             overflow_runs=int(s.overflow_runs),
             ring_fill_max=int(s.ring_fill_max),
+            ring_capacity=self.frames.capacity,
             callback_ns_last=int(s.callback_ns_last),
             callback_ns_max=int(s.callback_ns_max),
             histogram=tuple(int(n) for n in s.histogram),

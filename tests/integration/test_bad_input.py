@@ -49,6 +49,19 @@ def test_bad_option(generator: SourceProcess, tmp_path: Path, case: str) -> None
     assert not take.exists()
 
 
+def test_a_client_named_like_its_server_is_refused(
+    generator: SourceProcess, tmp_path: Path
+) -> None:
+    """Its socket would replace the server's, and the server be lost to every client."""
+    take = tmp_path / "take.wav"
+    args = ["record", "--server", generator.server, "--name", generator.server, str(take)]
+    result = run_jackrec(args)
+    assert result.returncode == 2
+    assert_one_line_error(result.stderr, "is its server's name")
+    assert not take.exists()
+    assert run_jackrec(["ports", "--server", generator.server]).returncode == 0
+
+
 def test_unknown_extension(generator: SourceProcess, tmp_path: Path) -> None:
     result = run_jackrec(["record", "--server", generator.server, str(tmp_path / "x.aiff")])
     assert result.returncode == 2

@@ -118,7 +118,7 @@ def launch(case: Case, source: SourceProcess, directory: Path) -> subprocess.Pop
             f'[service]\nserver = "{source.server}"\nname = "jackrec-killed"\n'
             f'min_free = "1M"\nsocket = "{directory / "control.sock"}"\n'
         )
-        command = jackrec_command("serve", "--config", str(config))
+        command = jackrec_command("--config", str(config), "serve")
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -126,6 +126,7 @@ def kill(case: Case, source: SourceProcess, directory: Path) -> None:
     process = launch(case, source, directory)
     try:
         time.sleep(case.kill_after)
+        assert process.poll() is None, f"{case}: exited by itself ({process.returncode})"
         process.send_signal(signal.SIGKILL)
         process.wait(10)
     finally:
