@@ -36,13 +36,15 @@ test: venv lint sanitize
 # a few minutes.  Then 2048 channels in split takes (bench/split.py, a few
 # minutes), jackrec's CPU against jack_capture's, side by side
 # (bench/cpu.py, about 25 minutes; quick: 4), and the console's CPU with
-# every meter moving (bench/console.py, about 15 minutes; quick: 3).
+# every meter moving (bench/console.py, about 15 minutes; quick: 3), and
+# what --sync costs (bench/durability.py, about 5 minutes; quick: 1).
 # Results: bench/results/, docs/benchmarks.md.
 bench: venv $(VENV)/.bench
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.split $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.cpu $(if $(QUICK),--quick)
 	$(BIN)/python -m bench.console $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.durability $(if $(QUICK),--quick)
 
 # `make soak`: the long reliability runs (docs/reliability.md): 50 kill -9
 # at random moments (tests/integration/test_kill_anywhere.py; its seed is

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -84,13 +85,16 @@ QUICK_CASES = [
 ]
 
 
-def command(recorder: str, case: Case, server: str, path: Path, seconds: float) -> list[str]:
-    """Each recorder's command line for a float or 24-bit WAV of `seconds`."""
+def command(
+    recorder: str, case: Case, server: str, path: Path, seconds: float, options: tuple[str, ...]
+) -> list[str]:
+    """Each recorder's command line for a float or 24-bit WAV of `seconds`
+    (`options`: more of jackrec's)."""
     if recorder == "jackrec":
         return [
             sys.executable, "-m", "jackrec.cli", "record", "--server", server,
             "-p", SOURCES, "--format", "wav", "--bits", case.bits,
-            "--duration", f"{seconds:g}", str(path),
+            "--duration", f"{seconds:g}", *options, str(path),
         ]  # fmt: skip
     return [
         "jack_capture", "--daemon", "--channels", str(case.channels), "--port", SOURCES,
@@ -119,13 +123,16 @@ def cores(pid: int, seconds: float) -> float:
     return (run_time_ns(pid) - start) / 1e9 / (time.monotonic() - began)
 
 
-def measure(recorder: str, case: Case, server: str, workdir: Path) -> dict[str, Any]:
-    """One run: the steady-state CPU of `recorder`, then its take checked."""
+def measure(
+    recorder: str, case: Case, server: str, workdir: Path, options: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """One run: the steady-state CPU of `recorder` (`options`: more of
+    jackrec's), then its take checked, and jackrec's syncs (``--sync``)."""
     path = workdir / f"{recorder}.wav"
     seconds = WARM_UP_SECONDS + WINDOW_SECONDS + 1.0
     env = dict(os.environ, JACK_DEFAULT_SERVER=server, PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
-        command(recorder, case, server, path, seconds),
+        command(recorder, case, server, path, seconds, options),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -156,7 +163,10 @@ def measure(recorder: str, case: Case, server: str, workdir: Path) -> dict[str, 
             lost_frames=check.lost_frames + check.filled_frames,
             exact=check.exact,
         )
-    for leftover in (path, path.with_name(path.name + ".json")):
+    sidecar = path.with_name(path.name + ".json")
+    if sidecar.exists():
+        result["sync"] = json.loads(sidecar.read_text()).get("sync")
+    for leftover in (path, sidecar):
         leftover.unlink(missing_ok=True)
     return result
 
@@ -180,7 +190,7 @@ def profile(output: TextIO, workdir: Path) -> None:
                 path, data = workdir / f"{recorder}.wav", workdir / f"{recorder}.perf"
                 env = dict(os.environ, JACK_DEFAULT_SERVER=server.name, PYTHONPATH=str(ROOT))
                 process = subprocess.Popen(
-                    command(recorder, PROFILED, server.name, path, seconds), env=env,
+                    command(recorder, PROFILED, server.name, path, seconds, ()), env=env,
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )  # fmt: skip
                 try:
@@ -228,18 +238,34 @@ def categorize(data: Path) -> dict[str, float]:
     return shares
 
 
-def run_case(case: Case, repetitions: int, output: TextIO, workdir: Path) -> None:
+#: Runs compared side by side: a label, and its recorder with jackrec's options.
+Variants = dict[str, tuple[str, tuple[str, ...]]]
+
+
+def run_case(
+    case: Case,
+    repetitions: int,
+    output: TextIO,
+    workdir: Path,
+    variants: Variants | None = None,
+    line: Callable[[dict[str, Any]], str] = report.cpu_progress_line,
+    kind: str = "cpu",
+) -> None:
+    """`variants` (default: jackrec and jack_capture) measured in turn, on one
+    server; each row is of `kind`, with its variant's label and the repetition."""
+    variants = variants or {recorder: (recorder, ()) for recorder in RECORDERS}
     config = case.config
     with DummyServer("jackrec-bench", rate=config.rate, period=config.period) as server:
         source = SourceProcess(server.name, case.channels, "counter", name=GENERATOR).start()
         try:
             for repetition in range(repetitions):
                 # alternate which goes first, so neither always follows the other
-                order = RECORDERS if repetition % 2 == 0 else RECORDERS[::-1]
-                for recorder in order:
-                    result = measure(recorder, case, server.name, workdir)
-                    result["repetition"] = repetition
-                    append(output, result, report.cpu_progress_line(result))
+                order = list(variants) if repetition % 2 == 0 else list(variants)[::-1]
+                for label in order:
+                    recorder, options = variants[label]
+                    result = measure(recorder, case, server.name, workdir, options)
+                    result.update(kind=kind, variant=label, repetition=repetition)
+                    append(output, result, line(result))
         finally:
             source.stop()
 

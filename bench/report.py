@@ -359,6 +359,7 @@ def write(results_path: Path) -> None:
         *targets(results),
         "",
         *cpu_section(str(machine.get("date", ""))),
+        *durability_section(),
     ]
     for config in results.configs:
         text += [
@@ -531,6 +532,55 @@ def cpu_section(profile_date: str) -> list[str]:
             f"| {fmt(median(by['jack_capture'], lambda row: row.get('lost_frames')))} |"
         )
     return [*text, "", *cpu_profile_section()]
+
+
+def durability_progress_line(result: Row) -> str:
+    sync = result.get("sync") or {}
+    return (
+        f"  {result['channels']:>4} ch {result['bits']:>5}  sync {result['variant']:<4}"
+        f"{result['cores']:.3f} cores, lost {result.get('lost_frames', '?')}, "
+        f"syncs {sync.get('syncs', 0)}, slowest {sync.get('longest_seconds', 0)} s"
+    )
+
+
+def durability_section() -> list[str]:
+    """The durability interval's cost (`bench.durability`), newest results."""
+    path = newest("durability")
+    if path is None:
+        return []
+    machine, rows = load(path)
+    cases: dict[tuple[int, str], dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows["durability"]:
+        cases[(row["channels"], row["bits"])][row["variant"]].append(row)
+    text = [
+        "## The durability interval's cost",
+        "",
+        f"`bench/durability.py` (`{path.relative_to(ROOT)}`, {machine.get('date')}): "
+        "`jackrec record` at 48 kHz / 256 into a WAV on the local disk, without `--sync` and "
+        "with `--sync 1`, alternately on one dummy server; CPU as above (cores over 10 s after "
+        "a 3 s warm-up), medians; *slowest sync*: the longest `fdatasync` of the take's file "
+        "in any run (from its sidecar), which the 10 s ring must cover; *lost*: frames "
+        "missing against the counter (median).",
+        "",
+        "| channels | samples | runs | cores, off | cores, sync 1 s | ratio | syncs per run "
+        "| slowest sync | lost, off | lost, sync |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (channels, bits), by in cases.items():
+        off = median(by["off"], lambda row: row["cores"])
+        synced = median(by["1 s"], lambda row: row["cores"])
+        slowest = max((row["sync"]["longest_seconds"] for row in by["1 s"] if row.get("sync")),
+                      default=None)  # fmt: skip
+        text.append(
+            f"| {channels} | {'float' if bits == 'float' else bits + '-bit'} | {len(by['off'])} "
+            f"| {fmt(off, 3)} | {fmt(synced, 3)} "
+            f"| {fmt(None if not off or synced is None else synced / off, 2)} "
+            f"| {fmt(median(by['1 s'], lambda row: (row.get('sync') or {}).get('syncs')))} "
+            f"| {fmt(slowest, 3)} s "
+            f"| {fmt(median(by['off'], lambda row: row.get('lost_frames')))} "
+            f"| {fmt(median(by['1 s'], lambda row: row.get('lost_frames')))} |"
+        )
+    return [*text, ""]
 
 
 def cpu_profile_section() -> list[str]:

@@ -1,7 +1,8 @@
 """``make soak``: 64 channels for a long time, in three faces, nothing lost.
 
-Each face records the counter client's 64 channels on a private dummy
-server for ``--minutes`` (default 30):
+The three faces record the counter client's 64 channels on one private
+dummy server for ``--minutes`` (default 30), all at once (each also bears
+the others' load; ``--one-by-one`` runs them in turn):
 
 - ``record``: ``jackrec record --duration``, its JSON summary read at the end;
 - ``service``: ``jackrec serve`` cutting a take every minute, its status
@@ -22,6 +23,7 @@ usage: python -m bench.soak [--minutes M] [--faces record,service,console]
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import signal
@@ -94,6 +96,10 @@ def check_takes(takes: list[Path]) -> dict[str, Any]:
         "gapless": report.gapless,
         "exact": report.exact,
         "counter_lost_frames": report.lost_frames + report.filled_frames,
+        # what makes a take not gapless, if one is not
+        "discontinuities": report.discontinuities[:10],
+        "torn": report.torn[:10],
+        "silence_runs": report.silence_runs[:10],
         "frames_lost": lost,
         "xruns_in_takes": xruns,
     }
@@ -102,7 +108,8 @@ def check_takes(takes: list[Path]) -> dict[str, Any]:
 def soak_record(server: str, workdir: Path, seconds: float) -> dict[str, Any]:
     take = workdir / "record.wav"
     process = subprocess.Popen(
-        [sys.executable, "-m", "jackrec.cli", "record", "--server", server, "--json",
+        [sys.executable, "-m", "jackrec.cli", "record", "--server", server,
+         "--name", "jackrec-soak-record", "--json",
          "-p", f"{SOURCE}:*", "--duration", f"{seconds:g}", str(take)],
         stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )  # fmt: skip
@@ -175,6 +182,13 @@ SOAKS: dict[str, Callable[[str, Path, float], dict[str, Any]]] = {
 }  # fmt: skip
 
 
+def soak(face: str, server: str, seconds: float) -> dict[str, Any]:
+    # takes go to the disk, as a user's do (not a tmpfs /tmp)
+    with tempfile.TemporaryDirectory(dir=ROOT / "build") as tmp:
+        measured = SOAKS[face](server, Path(tmp), seconds)
+    return {"kind": "soak", "face": face, "seconds": seconds, **measured}
+
+
 def progress_line(row: dict[str, Any]) -> str:
     return (
         f"{row['face']:8} {row['seconds'] / 60:.0f} min: lost {row['frames_lost']} "
@@ -189,6 +203,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak")
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--faces", default=",".join(FACES), help="of: " + ", ".join(FACES))
+    parser.add_argument("--one-by-one", action="store_true", help="each face alone, in turn")
     args = parser.parse_args()
     faces = args.faces.split(",")
     if not set(faces) <= set(FACES):
@@ -196,20 +211,17 @@ def main() -> int:
     unwind_on_sigterm()
     seconds = args.minutes * 60
     with (
-        results_file("soak", "soak", f"bench.soak: {', '.join(faces)}, {args.minutes:g} min") as (
-            output,
-            _,
-        ),
-        DummyServer("jackrec-soak", rate=RATE, period=PERIOD) as server,
+        results_file("soak", "soak", f"bench.soak: {args.faces}, {args.minutes:g} min") as (out, _),
+        DummyServer("jackrec-soak", rate=RATE, period=PERIOD, synchronous=True) as server,
     ):
         source = SourceProcess(server.name, CHANNELS, "counter", name=SOURCE).start()
         try:
-            for face in faces:
-                # takes go to the disk, as a user's do (not a tmpfs /tmp)
-                with tempfile.TemporaryDirectory(dir=ROOT / "build") as tmp:
-                    measured = SOAKS[face](server.name, Path(tmp), seconds)
-                    row = {"kind": "soak", "face": face, "seconds": seconds, **measured}
-                    append(output, row, progress_line(row))
+            workers = 1 if args.one_by_one else len(faces)
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                runs = [pool.submit(soak, face, server.name, seconds) for face in faces]
+                for run in runs:
+                    row = {**run.result(), "together": len(faces) if workers > 1 else 1}
+                    append(out, row, progress_line(row))
         finally:
             source.stop()
     return 0

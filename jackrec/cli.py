@@ -29,7 +29,7 @@ from jackrec.control_client import ControlClient
 from jackrec.control_socket import client_socket_path
 from jackrec.core.signal import KINDS as SIGNAL_KINDS
 from jackrec.doctor import diagnose, report
-from jackrec.errors import JackrecError, UsageError
+from jackrec.errors import JackrecError, UsageError, one_line
 from jackrec.follow import followed_state
 from jackrec.hooks import HookRunner, check_hooks
 from jackrec.jackclient import check_names as check_client_names
@@ -780,7 +780,7 @@ def repair_command(args: argparse.Namespace) -> int:
         try:
             print(f"{path}: {repair(path).describe()}", flush=True)
         except JackrecError as error:
-            print(f"jackrec: error: {path}: {error}", file=sys.stderr, flush=True)
+            print(f"jackrec: error: {one_line(str(path))}: {error}", file=sys.stderr, flush=True)
             failed = True
     return 1 if failed else 0
 

@@ -270,7 +270,7 @@ def from_dict(data: dict[str, Any], where: str) -> Config:
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
-            raise UsageError(f"{where}: unknown setting '{key}'")
+            raise UsageError(f"{where}: unknown setting {key!r}")
         if key == "service":
             if not isinstance(value, dict):
                 raise UsageError(f"{where}: 'service' must be a table ([service])")

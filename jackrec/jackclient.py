@@ -7,6 +7,7 @@ with ``--verbose``, and turns a failure into one `JackrecError`.
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 
@@ -27,10 +28,17 @@ SOCKET_PATH = "/dev/shm/jack_{server}_{uid}_0"
 #: once it closes no client can reach that server again (jackd 1.9.21).
 
 jack_log = logging.getLogger("jackrec.jack")
+#: libjack's latest error messages, to tell why a client could not open.
+_errors: collections.deque[str] = collections.deque(maxlen=32)
+
+
+def _on_error(message: str) -> None:
+    _errors.append(message)
+    jack_log.debug("%s", message)
 
 
 def _quiet_libjack() -> None:
-    jack.set_error_function(lambda message: jack_log.debug("%s", message))
+    jack.set_error_function(_on_error)
     jack.set_info_function(lambda message: jack_log.debug("%s", message))
 
 
@@ -85,14 +93,23 @@ def open_client(name: str, server: str | None = None) -> jack.Client:
         When no server of that name is reachable.
     """
     check_names(name, server)
+    _errors.clear()
     try:
         return jack.Client(name, no_start_server=True, servername=server)
     except jack.JackOpenError:
-        raise JackrecError(
-            f"cannot connect to {server_label(server)}: is it running? "
-            "(start one with qjackctl or 'jackd -d alsa', "
-            "or try 'jackrec doctor')"
-        ) from None
+        raise JackrecError(f"cannot connect to {server_label(server)}: {_why()}") from None
+
+
+def _why() -> str:
+    """Why a client could not open, from what libjack said."""
+    if any("Operation not permitted" in message for message in _errors):
+        # the server's semaphores are mapped locked: with no lockable memory
+        # at all (RLIMIT_MEMLOCK 0, no CAP_IPC_LOCK) libjack cannot map them
+        return (
+            "libjack was not permitted to map the server's memory: is memory locking "
+            "refused? (see 'ulimit -l', the audio group, and 'jackrec doctor')"
+        )
+    return "is it running? (start one with qjackctl or 'jackd -d alsa', or try 'jackrec doctor')"
 
 
 def server_reachable(server: str | None = None) -> bool:

@@ -169,8 +169,9 @@ def repair(path: Path) -> Repair:
     RepairError
         When the file cannot be repaired; nothing was written then.
     """
-    sidecar = _sidecar(path)
-    if sidecar is not None and sidecar.get("complete") is True and path.is_file():
+    # not a file (missing, a directory): `examine` says which
+    sidecar = _sidecar(path) if path.is_file() else None
+    if sidecar is not None and sidecar.get("complete") is True:
         return Repair(None, sidecar_updated=False)
     examination = examine(path)
     _write_patches(path, examination)

@@ -44,7 +44,8 @@ def mounted(image: Path, mountpoint: Path) -> Iterator[Path]:
     mountpoint.mkdir(exist_ok=True)
     device = _run("losetup", "--find", "--show", str(image))
     try:
-        _run("mount", "-t", "ext4", device, str(mountpoint))
+        # errors=remount-ro: what a file system error does (`fail`)
+        _run("mount", "-t", "ext4", "-o", "errors=remount-ro", device, str(mountpoint))
         try:
             yield mountpoint
         finally:
@@ -65,6 +66,13 @@ def ext4_disk(directory: Path) -> Iterator[Path]:
     _run("mkfs.ext4", "-q", "-F", str(image))
     with mounted(image, directory / "disk") as mountpoint:
         yield mountpoint
+
+
+def fail(mountpoint: Path) -> None:
+    """Make the file system at `mountpoint` fail as a dying disk does: ext4
+    records an error and turns read-only (every write from then on: EROFS)."""
+    device = Path(_run("findmnt", "-n", "-o", "SOURCE", str(mountpoint))).name
+    Path(f"/sys/fs/ext4/{device}/trigger_fs_error").write_text("jackrec test\n")
 
 
 def cut_power(directory: Path, name: str) -> Path:

@@ -5,6 +5,10 @@
  *
  * 1. Ring: a producer and a consumer thread move ring_elements elements
  *    through a small ring in random-sized blocks; every element is checked.
+ *    Then a fuzz of the whole ring API in one thread against a model:
+ *    random writes (whole, or by regions advanced by less than granted),
+ *    random reads likewise, sizes from 0 to beyond the capacity, elements
+ *    of an odd size; spaces, positions and every byte checked each step.
  * 2. Capture: a "JACK thread" calls the real process callback (capture.c)
  *    through a stand-in for libjack (fakejack.c), a "writer" drains frames
  *    and gaps the way jackrec/writer.py does and stalls now and then so the
@@ -113,6 +117,80 @@ static void test_ring(void)
     CHECK(jr_ring_read_position(ring) == ring_elements);
     jr_ring_free(ring);
     printf("ring: %u elements through a 128-element ring, all in order\n", ring_elements);
+}
+
+static uint32_t fuzz_steps = 2000000u;
+#define FUZZ_ELEMENT 5 /* bytes: odd, so no element is aligned */
+
+static unsigned char fuzz_byte(uint64_t element, size_t byte)
+{
+    return (unsigned char)(element * 7u + byte * 13u + (element >> 8));
+}
+
+/* Fill or check `count` elements from `first` across the regions. */
+static void fuzz_regions(const jr_regions_t *regions, uint64_t first, int fill)
+{
+    uint64_t element = first;
+    for (int r = 0; r < 2; r++) {
+        unsigned char *bytes = regions->data[r];
+        for (uint64_t i = 0; i < regions->count[r]; i++, element++)
+            for (size_t b = 0; b < FUZZ_ELEMENT; b++) {
+                if (fill)
+                    bytes[i * FUZZ_ELEMENT + b] = fuzz_byte(element, b);
+                else
+                    CHECK(bytes[i * FUZZ_ELEMENT + b] == fuzz_byte(element, b));
+            }
+    }
+}
+
+static void test_ring_fuzz(void)
+{
+    jr_ring_t *ring = jr_ring_new(10, FUZZ_ELEMENT, NULL);
+    CHECK(ring && jr_ring_capacity(ring) == 16);
+    const uint64_t capacity = 16;
+    uint64_t written = 0, read = 0; /* the model */
+    uint32_t seed = 3;
+    unsigned char block[40 * FUZZ_ELEMENT];
+    jr_regions_t regions;
+    for (uint32_t step = 0; step < fuzz_steps; step++) {
+        uint64_t size = xorshift(&seed) % 40; /* 0 to more than the capacity */
+        uint64_t held = written - read;
+        switch (xorshift(&seed) % 3) {
+        case 0: /* a whole write: all or nothing */
+            for (uint64_t i = 0; i < size; i++)
+                for (size_t b = 0; b < FUZZ_ELEMENT; b++)
+                    block[i * FUZZ_ELEMENT + b] = fuzz_byte(written + i, b);
+            CHECK(jr_ring_write(ring, block, size) == (size <= capacity - held));
+            if (size <= capacity - held)
+                written += size;
+            break;
+        case 1: { /* write by regions, publishing part of what was granted */
+            uint64_t granted = jr_ring_write_regions(ring, size, &regions);
+            CHECK(granted == (size < capacity - held ? size : capacity - held));
+            CHECK(regions.count[0] + regions.count[1] == granted);
+            fuzz_regions(&regions, written, 1);
+            uint64_t advance = granted ? xorshift(&seed) % (granted + 1) : 0;
+            jr_ring_write_advance(ring, advance);
+            written += advance;
+            break;
+        }
+        default: { /* read by regions, consuming part of what was granted */
+            uint64_t granted = jr_ring_read_regions(ring, size, &regions);
+            CHECK(granted == (size < held ? size : held));
+            CHECK(regions.count[0] + regions.count[1] == granted);
+            fuzz_regions(&regions, read, 0);
+            uint64_t advance = granted ? xorshift(&seed) % (granted + 1) : 0;
+            jr_ring_read_advance(ring, advance);
+            read += advance;
+        }
+        }
+        CHECK(jr_ring_read_space(ring) == written - read);
+        CHECK(jr_ring_write_space(ring) == capacity - (written - read));
+        CHECK(jr_ring_write_position(ring) == written && jr_ring_read_position(ring) == read);
+    }
+    jr_ring_free(ring);
+    printf("ring fuzz: %u random operations against the model, %llu elements through\n",
+           fuzz_steps, (unsigned long long)read);
 }
 
 /* ------------------------------------------------------------------ */
@@ -446,10 +524,12 @@ int main(int argc, char **argv)
     uint32_t scale = argc > 1 ? (uint32_t)atoi(argv[1]) : 1;
     CHECK(scale >= 1);
     ring_elements /= scale;
+    fuzz_steps /= scale;
     cycles /= scale;
     test_histogram();
     test_meters();
     test_ring();
+    test_ring_fuzz();
     test_capture();
     test_transport();
     test_freewheel();

@@ -43,6 +43,9 @@ from tests.integration.triggered import (
     check_triggered_takes,
 )
 
+#: The rate a restarted server comes back with.
+RATE_AFTER = 44100
+
 
 def settings(
     tmp_path: Path, server: str, ports: str, service: str = "", recording: str = ""
@@ -205,7 +208,9 @@ def test_sources_that_appear_later_are_followed(jack_server: DummyServer, tmp_pa
 
 @pytest.mark.parametrize("server_signal", [signal.SIGTERM, signal.SIGKILL])
 def test_it_survives_a_jack_server_restart(tmp_path: Path, server_signal: signal.Signals) -> None:
-    """The take is finalized, and the service records on in a new take."""
+    """The take is finalized, and the service records on in a new take, at
+    the sample rate the server came back with (JACK changes its rate only
+    by a restart)."""
     name = server_name("restarted")
     path = settings(tmp_path, name, "counter-r:out_*")
     server = DummyServer(name, rate=RATE, period=PERIOD, synchronous=True).start()
@@ -223,7 +228,7 @@ def test_it_survives_a_jack_server_restart(tmp_path: Path, server_signal: signal
             running.wait_for(lambda: running.state() == "waiting for server")
             generator.stop()
             server.stop()
-            server = DummyServer(name, rate=RATE, period=PERIOD, synchronous=True).start()
+            server = DummyServer(name, rate=RATE_AFTER, period=PERIOD, synchronous=True).start()
             generator = start_generator(name, 4, "counter-r")
             running.wait_event(events.ServerBack, timeout=30)
             running.wait_event(events.TakeStarted)
@@ -240,12 +245,14 @@ def test_it_survives_a_jack_server_restart(tmp_path: Path, server_signal: signal
     outage = after["after_outage"]
     assert outage["previous_take"] == first.name and outage["reason"] and outage["seconds"] > 0
     assert abs(outage["server_lost_unix_time"] - lost.time) < 1.0
-    for take in (first, second):  # each gapless (the counter restarts with its source)
-        data, _ = sf.read(str(take), dtype="float32")
+    assert (before["sample_rate"], after["sample_rate"]) == (RATE, RATE_AFTER)
+    for take, rate in ((first, RATE), (second, RATE_AFTER)):  # each gapless
+        data, file_rate = sf.read(str(take), dtype="float32")
+        assert file_rate == rate
         # silent until the source came back, and its ports connect one by one
         data = data[max(np.flatnonzero(channel)[0] for channel in data.T) :]
-        report = counter.check(data)
-        assert report.gapless and report.frames > RATE // 2
+        report = counter.check(data)  # the counter restarts with its source
+        assert report.gapless and report.frames > rate // 2
 
 
 def test_settings_reloaded_apply_from_the_next_take(
