@@ -40,9 +40,22 @@ def release() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
 
 
+def wait_for(signals: set[signal.Signals], timeout: float) -> signal.Signals | None:
+    """Take one of `signals`, waiting up to `timeout` seconds (None: none came).
+
+    CPython's sigtimedwait (3.11) returns an unfilled siginfo when a signal
+    that is not waited for interrupts it (SIGCONT after Ctrl-Z) past its
+    deadline: a number that is no signal at all is no signal taken.
+    """
+    info = signal.sigtimedwait(signals, timeout)
+    if info is None or info.si_signo not in {int(number) for number in signals}:
+        return None
+    return signal.Signals(info.si_signo)
+
+
 def stop_pending() -> bool:
     """Whether a stop signal is pending (taken if so); cue signals are left pending."""
-    return signal.sigtimedwait(STOP_SIGNALS, 0) is not None
+    return wait_for(STOP_SIGNALS, 0) is not None
 
 
 @contextlib.contextmanager
@@ -57,13 +70,9 @@ def taken(*, cues: bool = False) -> Iterator[Callable[[float], signal.Signals | 
     wanted = HELD_SIGNALS if cues else STOP_SIGNALS
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
 
-    def next_signal(timeout: float) -> signal.Signals | None:
-        info = signal.sigtimedwait(wanted, timeout)
-        return None if info is None else signal.Signals(info.si_signo)
-
     try:
-        yield next_signal
+        yield lambda timeout: wait_for(wanted, timeout)
     finally:
-        while signal.sigtimedwait(wanted, 0) is not None:
+        while wait_for(wanted, 0) is not None:
             pass
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)

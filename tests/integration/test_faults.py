@@ -117,6 +117,29 @@ def test_buffer_size_changes_while_recording_lose_nothing(tmp_path: Path) -> Non
     assert frames == sidecar["frames"] > 2.5 * RATE and sidecar["frames_lost"] == 0
 
 
+def test_stopped_and_continued_it_records_on(generator: SourceProcess, tmp_path: Path) -> None:
+    """Ctrl-Z and ``fg`` (SIGSTOP, SIGCONT) past the status line's interval:
+    CPython's sigtimedwait then returned a siginfo it never filled, and
+    ``jackrec record`` died of a traceback; now it records on, and ends on
+    Ctrl-C with its take finalized."""
+    take = tmp_path / "take.wav"
+    process = record(generator, take, "-q")
+    try:
+        let_it_record(take, 0.5)
+        process.send_signal(signal.SIGSTOP)
+        time.sleep(1.5)
+        process.send_signal(signal.SIGCONT)
+        time.sleep(1.0)
+        assert process.poll() is None, process.communicate()[1]
+        process.send_signal(signal.SIGINT)
+        status, stderr = finish(process)
+    finally:
+        stop_process(process)
+    assert status == 0 and "Traceback" not in stderr, stderr
+    sidecar = read_sidecar(take)
+    assert sidecar["complete"] and sidecar["ended_by"] == "stop request"
+
+
 #: No CAP_IPC_LOCK (which root has, and with which any amount may be locked).
 NO_LOCKING_CAPABILITY = ("setpriv", "--bounding-set=-ipc_lock", "--")
 
