@@ -1,5 +1,5 @@
 """``kill -9`` at random moments, in every format, 1 to 256 channels, in
-``jackrec record`` and in the service: every take is recoverable.
+``jackrec record``, the service and the console: every take is recoverable.
 
 Each run draws `KILLS` cases (``JACKREC_KILLS``, 10 in ``make test``, 50 in
 ``make soak``) from a seed (``JACKREC_KILL_SEED``; by default a new one,
@@ -50,7 +50,7 @@ CHANNEL_COUNTS = (1, 2, 3, 8, 16, 64, WIDEST)
 #: lossy codec while others run: the cases stay where it keeps up.
 LOSSY_CHANNELS = 16
 BITS = ("16", "24", "32", "float")
-FACES = ("record", "service")
+FACES = ("record", "service", "console")
 #: Kill moments, seconds after launch: before the take (start-up takes about
 #: a second), around its creation, and while it records.
 LATEST_KILL = 4.0
@@ -105,11 +105,25 @@ def wide(jack_server: DummyServer) -> Iterator[SourceProcess]:
 def launch(case: Case, source: SourceProcess, directory: Path) -> subprocess.Popen[bytes]:
     pattern = f"{source.name}:*"
     options = ["--format", case.format, *(["--bits", case.bits] if case.bits else [])]
+    where = ["--server", source.server, "-p", pattern, "--channels", str(case.channels)]
     if case.face == "record":
         command = jackrec_command(
-            "record", "--server", source.server, "-q", "-p", pattern,
-            "--channels", str(case.channels), *options, str(directory / f"take.{case.format}"),
-        )  # fmt: skip
+            "record", "-q", *where, *options, str(directory / f"take.{case.format}")
+        )
+    elif case.face == "console":
+        # its terminal is pipes; r (record) waits in stdin until it reads keys
+        config = directory / "config.toml"
+        config.write_text('template = "take"\n')
+        command = jackrec_command(
+            "--config", str(config), "tui", *where, *options, "--dir", str(directory)
+        )
+        console = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        assert console.stdin is not None
+        console.stdin.write(b"r")
+        console.stdin.flush()
+        return console
     else:
         config = directory / "config.toml"
         config.write_text(
