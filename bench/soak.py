@@ -94,6 +94,7 @@ def check_takes(takes: list[Path]) -> dict[str, Any]:
         "takes": len(takes),
         "frames": report.frames,
         "gapless": report.gapless,
+        "timeline_kept": report.timeline_kept,  # gaps filled with silence of their length
         "exact": report.exact,
         "counter_lost_frames": report.lost_frames + report.filled_frames,
         # what makes a take not gapless, if one is not

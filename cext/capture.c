@@ -9,6 +9,15 @@
  * before that cycle's frames, so the consumer always learns of a gap before
  * it reads past it.
  *
+ * Cycles that JACK ran without this callback are lost frames too, counted
+ * the same way: JACK's frame time says how many.  A client stopped (Ctrl-Z,
+ * a debugger) misses every cycle until it runs again, and in asynchronous
+ * mode JACK2 skips the cycles of a client still busy with an earlier one
+ * (measured: one jump of the frame time by the frames skipped, never a
+ * cycle twice).  So a take keeps JACK's timeline through an xrun as it does
+ * through an overflow.  Freewheeling has a timeline of its own: no cycle is
+ * compared across its start or end.
+ *
  * While watching (jr_capture_watch) it also notes, each cycle, whether
  * JACK's transport rolls and whether JACK freewheels, and queues every
  * change at the stream frame of the cycle it was first seen in (the first
@@ -73,6 +82,10 @@ struct jr_capture {
     /* The open overflow run; owned by the callback, read by others only once
      * the callback can no longer run.  frames == 0 when there is none. */
     jr_gap_t open_gap;
+    /* The callback's: the frame time the next cycle should have, when the
+     * last cycle captured was not freewheeling (frame_time_known). */
+    jack_nframes_t next_frame_time;
+    int frame_time_known;
 
     /* Statistics: the callback is the only writer. */
     _Atomic uint64_t cycles;
@@ -353,16 +366,47 @@ static uint64_t wait_for_space(jr_capture_t *c, jack_nframes_t nframes)
     return waited;
 }
 
+/* `frames` stream frames from `stream_frame` (the first at JACK frame time
+ * `jack_frame`) never reach the ring: into the open run, or a new one. */
+static void lose_frames(jr_capture_t *c, uint64_t frames, uint64_t stream_frame,
+                        jack_nframes_t jack_frame)
+{
+    if (c->open_gap.frames == 0) {
+        c->open_gap.ring_position = jr_ring_write_position(c->frames);
+        c->open_gap.stream_frame = stream_frame;
+        c->open_gap.jack_frame = jack_frame;
+        add_u64(&c->overflow_runs, 1);
+    }
+    c->open_gap.frames += frames;
+    add_u64(&c->frames_lost, frames);
+    add_u64(&c->stream_frames, frames);
+}
+
+/* The frames of cycles JACK ran since the last one without calling us (see
+ * the top of this file); a backward jump (half the frame-time range or
+ * more: a clock that started again) is not a loss. */
+static uint64_t missed_frames(jr_capture_t *c, jack_nframes_t frame_time, int freewheeling)
+{
+    jack_nframes_t missed = frame_time - c->next_frame_time; /* modulo 2^32 */
+    return c->frame_time_known && !freewheeling && missed < (1u << 31) ? missed : 0;
+}
+
 static uint64_t capture_cycle(jr_capture_t *c, jack_nframes_t nframes)
 {
-    uint64_t stream_frame = atomic_load_explicit(&c->stream_frames, memory_order_relaxed);
+    jack_nframes_t frame_time = jack_last_frame_time(c->client);
     if (!atomic_load_explicit(&c->started, memory_order_relaxed)) {
-        atomic_store_explicit(&c->first_jack_frame, jack_last_frame_time(c->client),
-                              memory_order_relaxed);
+        atomic_store_explicit(&c->first_jack_frame, frame_time, memory_order_relaxed);
         /* release: readers that see started == 1 see first_jack_frame */
         atomic_store_explicit(&c->started, 1, memory_order_release);
     }
     int freewheeling = atomic_load_explicit(&c->freewheeling, memory_order_relaxed);
+    uint64_t missed = missed_frames(c, frame_time, freewheeling);
+    if (missed)
+        lose_frames(c, missed, atomic_load_explicit(&c->stream_frames, memory_order_relaxed),
+                    c->next_frame_time);
+    c->next_frame_time = frame_time + nframes;
+    c->frame_time_known = !freewheeling;
+    uint64_t stream_frame = atomic_load_explicit(&c->stream_frames, memory_order_relaxed);
     uint32_t watch = atomic_load_explicit(&c->watch, memory_order_relaxed);
     if (watch || c->state_queued)
         note_state(c, stream_frame, watch, freewheeling);
@@ -392,18 +436,11 @@ static uint64_t capture_cycle(jr_capture_t *c, jack_nframes_t nframes)
         uint64_t fill = jr_ring_capacity(c->frames) - jr_ring_write_space(c->frames);
         if (fill > atomic_load_explicit(&c->ring_fill_max, memory_order_relaxed))
             atomic_store_explicit(&c->ring_fill_max, fill, memory_order_relaxed);
+        add_u64(&c->stream_frames, nframes);
     } else {
         meter_and_interleave(c, nframes, NULL);
-        if (!gap_open) {
-            c->open_gap.ring_position = jr_ring_write_position(c->frames);
-            c->open_gap.stream_frame = stream_frame;
-            c->open_gap.jack_frame = jack_last_frame_time(c->client);
-            add_u64(&c->overflow_runs, 1);
-        }
-        c->open_gap.frames += nframes;
-        add_u64(&c->frames_lost, nframes);
+        lose_frames(c, nframes, stream_frame, frame_time);
     }
-    add_u64(&c->stream_frames, nframes);
     return waited;
 }
 

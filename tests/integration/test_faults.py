@@ -117,11 +117,15 @@ def test_buffer_size_changes_while_recording_lose_nothing(tmp_path: Path) -> Non
     assert frames == sidecar["frames"] > 2.5 * RATE and sidecar["frames_lost"] == 0
 
 
-def test_stopped_and_continued_it_records_on(generator: SourceProcess, tmp_path: Path) -> None:
+def test_stopped_and_continued_it_records_on_and_marks_the_gap(
+    generator: SourceProcess, tmp_path: Path
+) -> None:
     """Ctrl-Z and ``fg`` (SIGSTOP, SIGCONT) past the status line's interval:
     CPython's sigtimedwait then returned a siginfo it never filled, and
     ``jackrec record`` died of a traceback; now it records on, and ends on
-    Ctrl-C with its take finalized."""
+    Ctrl-C with its take finalized.  The cycles JACK ran while it was
+    stopped are a gap of exactly their length, at their frame (JACK's frame
+    time says how many): the take keeps the counter's timeline."""
     take = tmp_path / "take.wav"
     process = record(generator, take, "-q")
     try:
@@ -138,6 +142,10 @@ def test_stopped_and_continued_it_records_on(generator: SourceProcess, tmp_path:
     assert status == 0 and "Traceback" not in stderr, stderr
     sidecar = read_sidecar(take)
     assert sidecar["complete"] and sidecar["ended_by"] == "stop request"
+    data, _ = sf.read(str(take), dtype="float32")
+    report = counter.check(data)
+    assert report.timeline_kept and report.filled_gaps, report  # silence where JACK ran on
+    assert [(gap["file_frame"], gap["frames"]) for gap in sidecar["gaps"]] == report.filled_gaps
 
 
 #: No CAP_IPC_LOCK (which root has, and with which any amount may be locked).
