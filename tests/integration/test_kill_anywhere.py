@@ -146,6 +146,8 @@ def kill(case: Case, source: SourceProcess, directory: Path) -> None:
         process.wait(10)
     finally:
         stop_process(process)
+        if process.stdin is not None:  # the console's terminal
+            process.stdin.close()
 
 
 def check_take(case: Case, take: Path) -> None:
