@@ -49,8 +49,9 @@ bench: venv $(VENV)/.bench
 # `make soak`: the long reliability runs (docs/reliability.md): 50 kill -9
 # at random moments (tests/integration/test_kill_anywhere.py; its seed is
 # printed with any failure), then 64 channels for SOAK_MINUTES (default 30)
-# in each face: jackrec record, the service cutting a take a minute, the
-# console (bench/soak.py; results: bench/results/*-soak.jsonl).
+# in jackrec record, the service cutting a take a minute and the console,
+# all at once (bench/soak.py; results: bench/results/*-soak.jsonl): some
+# 70 GB of takes at the default 30 minutes, in build/, removed at the end.
 SOAK_MINUTES ?= 30
 soak: venv
 	JACKREC_KILLS=50 $(BIN)/pytest -q tests/integration/test_kill_anywhere.py
