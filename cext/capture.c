@@ -16,7 +16,9 @@
  * (measured: one jump of the frame time by the frames skipped, never a
  * cycle twice).  So a take keeps JACK's timeline through an xrun as it does
  * through an overflow.  Freewheeling has a timeline of its own: no cycle is
- * compared across its start or end.
+ * compared across its start or end.  Nor across a change of the buffer
+ * size: JACK2 then steps the frame time by the new size where the old one
+ * ended (measured: 768 frames "missed" going from 256 to 1024, none lost).
  *
  * While watching (jr_capture_watch) it also notes, each cycle, whether
  * JACK's transport rolls and whether JACK freewheels, and queues every
@@ -83,8 +85,10 @@ struct jr_capture {
      * the callback can no longer run.  frames == 0 when there is none. */
     jr_gap_t open_gap;
     /* The callback's: the frame time the next cycle should have, when the
-     * last cycle captured was not freewheeling (frame_time_known). */
+     * last cycle captured was not freewheeling (frame_time_known), and that
+     * cycle's length. */
     jack_nframes_t next_frame_time;
+    jack_nframes_t last_nframes;
     int frame_time_known;
 
     /* Statistics: the callback is the only writer. */
@@ -385,10 +389,12 @@ static void lose_frames(jr_capture_t *c, uint64_t frames, uint64_t stream_frame,
 /* The frames of cycles JACK ran since the last one without calling us (see
  * the top of this file); a backward jump (half the frame-time range or
  * more: a clock that started again) is not a loss. */
-static uint64_t missed_frames(jr_capture_t *c, jack_nframes_t frame_time, int freewheeling)
+static uint64_t missed_frames(jr_capture_t *c, jack_nframes_t frame_time, jack_nframes_t nframes,
+                              int freewheeling)
 {
     jack_nframes_t missed = frame_time - c->next_frame_time; /* modulo 2^32 */
-    return c->frame_time_known && !freewheeling && missed < (1u << 31) ? missed : 0;
+    int comparable = c->frame_time_known && nframes == c->last_nframes && !freewheeling;
+    return comparable && missed < (1u << 31) ? missed : 0;
 }
 
 static uint64_t capture_cycle(jr_capture_t *c, jack_nframes_t nframes)
@@ -400,11 +406,12 @@ static uint64_t capture_cycle(jr_capture_t *c, jack_nframes_t nframes)
         atomic_store_explicit(&c->started, 1, memory_order_release);
     }
     int freewheeling = atomic_load_explicit(&c->freewheeling, memory_order_relaxed);
-    uint64_t missed = missed_frames(c, frame_time, freewheeling);
+    uint64_t missed = missed_frames(c, frame_time, nframes, freewheeling);
     if (missed)
         lose_frames(c, missed, atomic_load_explicit(&c->stream_frames, memory_order_relaxed),
                     c->next_frame_time);
     c->next_frame_time = frame_time + nframes;
+    c->last_nframes = nframes;
     c->frame_time_known = !freewheeling;
     uint64_t stream_frame = atomic_load_explicit(&c->stream_frames, memory_order_relaxed);
     uint32_t watch = atomic_load_explicit(&c->watch, memory_order_relaxed);
