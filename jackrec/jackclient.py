@@ -23,9 +23,9 @@ MAX_CLIENT_NAME_BYTES = 63
 #: ("stack smashing detected") on a server name of 270 bytes.
 SOCKET_PATH_BYTES = 107
 SOCKET_PATH = "/dev/shm/jack_{server}_{uid}_0"
-#: A client listens on ``/dev/shm/jack_<client>_<uid>_0`` too: a client
-#: named like its server replaces the server's socket with its own, and
-#: once it closes no client can reach that server again (jackd 1.9.21).
+# A client listens on /dev/shm/jack_<client>_<uid>_0 too: a client named
+# like its server replaces the server's socket with its own, and once it
+# closes no client can reach that server again (jackd 1.9.21).
 
 jack_log = logging.getLogger("jackrec.jack")
 #: libjack's latest error messages, to tell why a client could not open.
