@@ -22,7 +22,6 @@ from pathlib import Path
 from bench import report
 from bench.cpu import Case, Variants, run_case
 from bench.profiles import ServerConfig
-from bench.report import durability_progress_line
 from bench.runfile import ROOT, results_file, unwind_on_sigterm
 
 VARIANTS: Variants = {"off": ("jackrec", ()), "1 s": ("jackrec", ("--sync", "1"))}
@@ -43,7 +42,7 @@ def main() -> int:
     ):
         for case in cases:
             run_case(
-                case, repetitions, output, Path(tmp), VARIANTS, durability_progress_line,
+                case, repetitions, output, Path(tmp), VARIANTS, report.durability_progress_line,
                 "durability",
             )  # fmt: skip
     report.write_latest()

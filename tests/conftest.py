@@ -94,6 +94,22 @@ def finished(takes: Iterable[Path]) -> int:
     )
 
 
+def start_recording(
+    generator: SourceProcess,
+    take: Path,
+    *options: str,
+    channels: int = 2,
+    prefix: Sequence[str] = (),
+) -> subprocess.Popen[str]:
+    """``jackrec record`` of the counter's first `channels` into `take`, run
+    by `prefix` (prlimit, setpriv), its output on pipes (text)."""
+    ports = [arg for port in generator.port_names[:channels] for arg in ("-p", port)]
+    command = jackrec_command("record", "--server", generator.server, *options, *ports, str(take))
+    return subprocess.Popen(
+        [*prefix, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
 def kill_recording(server: str, ports: Sequence[str], take: Path, seconds: float) -> float:
     """``jackrec record`` of `ports` into `take`, killed with SIGKILL after
     `seconds` of recording; the Unix time of the kill."""

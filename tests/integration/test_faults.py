@@ -31,21 +31,9 @@ from tests.conftest import (
     let_it_record,
     server_name,
     start_generator,
+    start_recording,
     stop_process,
 )
-
-CHANNELS = 2
-
-
-def record(
-    generator: SourceProcess, take: Path, *options: str, prefix: tuple[str, ...] = ()
-) -> subprocess.Popen[str]:
-    """``jackrec record`` of the counter's first channels (run by `prefix`)."""
-    ports = [arg for port in generator.port_names[:CHANNELS] for arg in ("-p", port)]
-    command = jackrec_command("record", "--server", generator.server, *options, *ports, str(take))
-    return subprocess.Popen(
-        [*prefix, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
 
 
 def finish(process: subprocess.Popen[str], timeout: float = 20.0) -> tuple[int, str]:
@@ -73,7 +61,7 @@ def test_a_file_system_turning_read_only_ends_the_take_with_one_line(
     file before reads back gapless, up to its last header update."""
     with loopdisk.ext4_disk(tmp_path) as disk:
         take = disk / "take.wav"
-        process = record(generator, take, "-q")
+        process = start_recording(generator, take, "-q")
         try:
             let_it_record(take, 2.5)
             loopdisk.fail(disk)
@@ -93,9 +81,9 @@ def test_buffer_size_changes_while_recording_lose_nothing(tmp_path: Path) -> Non
     name = server_name("bufsize")
     take = tmp_path / "take.wav"
     with DummyServer(name, rate=RATE, period=PERIOD, synchronous=True) as server:
-        generator = start_generator(server.name, CHANNELS, "counter-b")
+        generator = start_generator(server.name, 2, "counter-b")
         try:
-            process = record(generator, take, "--json")
+            process = start_recording(generator, take, "--json")
             try:
                 let_it_record(take, 1.0)
                 for period in (4 * PERIOD, PERIOD // 2):
@@ -127,7 +115,7 @@ def test_stopped_and_continued_it_records_on_and_marks_the_gap(
     stopped are a gap of exactly their length, at their frame (JACK's frame
     time says how many): the take keeps the counter's timeline."""
     take = tmp_path / "take.wav"
-    process = record(generator, take, "-q")
+    process = start_recording(generator, take, "-q")
     try:
         let_it_record(take, 0.5)
         process.send_signal(signal.SIGSTOP)
@@ -159,7 +147,7 @@ def test_refused_memory_locking_is_said_once_and_the_take_is_whole(
     than a ring of 60 s: recorded unlocked, and said so."""
     take = tmp_path / "take.wav"
     refused = ("prlimit", "--memlock=8388608", *NO_LOCKING_CAPABILITY)
-    process = record(generator, take, "--buffer", "60", "--duration", "1", prefix=refused)
+    process = start_recording(generator, take, "--buffer", "60", "--duration", "1", prefix=refused)
     status, stderr = finish(process)
     assert status == 0, stderr
     assert stderr.count("could not lock the ring in RAM") == 1, stderr
@@ -174,7 +162,7 @@ def test_no_lockable_memory_at_all_is_named_as_the_reason(
     memory it cannot connect, which is not a server that is not running."""
     take = tmp_path / "take.wav"
     refused = ("prlimit", "--memlock=0", *NO_LOCKING_CAPABILITY)
-    status, stderr = finish(record(generator, take, "--duration", "1", prefix=refused))
+    status, stderr = finish(start_recording(generator, take, "--duration", "1", prefix=refused))
     assert status == 1
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "is memory locking refused?" in lines[0], stderr

@@ -12,7 +12,6 @@ only the page cache held.
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from jackrec import counter
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from tests import loopdisk
-from tests.conftest import RATE, jackrec_command, let_it_record, run_jackrec, stop_process
+from tests.conftest import RATE, let_it_record, run_jackrec, start_recording, stop_process
 
 pytestmark = pytest.mark.skipif(loopdisk.available() is not None, reason=str(loopdisk.available()))
 
@@ -32,16 +31,6 @@ SYNC_SECONDS = 1.0
 #: What the last sync point may lag behind the cut besides the interval:
 #: the writer's hand-over and a loaded machine's delays.
 SLACK_SECONDS = 1.0
-CHANNELS = 2
-
-
-def record(generator: SourceProcess, take: Path, *options: str) -> subprocess.Popen[bytes]:
-    ports = [arg for port in generator.port_names[:CHANNELS] for arg in ("-p", port)]
-    return subprocess.Popen(
-        jackrec_command("record", "--server", generator.server, "-q", *options, *ports, str(take)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def cut_power_while_recording(
@@ -50,7 +39,7 @@ def cut_power_while_recording(
     """Record onto the loop disk for `RECORD_SECONDS`, then cut the power:
     the disk's image as it was, and the Unix time of the cut."""
     with loopdisk.ext4_disk(tmp_path) as disk:
-        process = record(generator, disk / "take.wav", *options)
+        process = start_recording(generator, disk / "take.wav", "-q", *options)
         try:
             let_it_record(disk / "take.wav", RECORD_SECONDS)
             process.send_signal(signal.SIGSTOP)  # nothing more from jackrec
@@ -103,7 +92,9 @@ def test_with_sync_a_take_is_on_the_disk_when_jackrec_exits(
     generator: SourceProcess, tmp_path: Path
 ) -> None:
     with loopdisk.ext4_disk(tmp_path) as disk:
-        process = record(generator, disk / "take.wav", "--sync", "5", "--duration", "1.5")
+        process = start_recording(
+            generator, disk / "take.wav", "-q", "--sync", "5", "--duration", "1.5"
+        )
         try:
             assert process.wait(30) == 0
         finally:
