@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import logging
 import os
+import threading
 
 import jack
 
@@ -26,6 +27,18 @@ SOCKET_PATH = "/dev/shm/jack_{server}_{uid}_0"
 # A client listens on /dev/shm/jack_<client>_<uid>_0 too: a client named
 # like its server replaces the server's socket with its own, and once it
 # closes no client can reach that server again (jackd 1.9.21).
+
+#: How long a JACK server may take to deactivate a client.  JACK2 waits for
+#: its graph to change for at most ten client timeouts (5 s at jackd's
+#: default ``-t 500``); one that has not answered a second later is hung
+#: (jackd 1.9.21 in asynchronous mode, after a client with connections was
+#: stopped for seconds: its request thread waits for good on half a request
+#: of its own, and no client request is answered again).
+DEACTIVATE_SECONDS = 6.0
+
+#: How long a JACK server may take to open a client: far more than a
+#: loaded one takes (well under a second here).
+OPEN_SECONDS = 10.0
 
 jack_log = logging.getLogger("jackrec.jack")
 #: libjack's latest error messages, to tell why a client could not open.
@@ -90,14 +103,53 @@ def open_client(name: str, server: str | None = None) -> jack.Client:
     UsageError
         When a name is one JACK cannot take (see `check_names`).
     JackrecError
-        When no server of that name is reachable.
+        When no server of that name is reachable, or it does not answer
+        within `OPEN_SECONDS` (see `Opening`).
     """
     check_names(name, server)
+    if Opening.unanswered is not None and Opening.unanswered.is_alive():
+        raise JackrecError(_hung(server))  # no second request to a server that keeps the first
     _errors.clear()
-    try:
-        return jack.Client(name, no_start_server=True, servername=server)
-    except jack.JackOpenError:
+    opening = Opening(name, server)
+    opening.start()
+    opening.join(OPEN_SECONDS)
+    if opening.is_alive():
+        Opening.unanswered = opening
+        raise JackrecError(_hung(server))
+    if isinstance(opening.outcome, jack.JackOpenError):
         raise JackrecError(f"cannot connect to {server_label(server)}: {_why()}") from None
+    if isinstance(opening.outcome, Exception):
+        raise opening.outcome
+    assert opening.outcome is not None
+    return opening.outcome
+
+
+class Opening(threading.Thread):
+    """``jack_client_open`` in a daemon thread, which a hung server keeps.
+
+    A server whose request thread is hung (see `DEACTIVATE_SECONDS`) takes
+    a client's connection and never answers it; libjack then waits for good.
+    """
+
+    #: The open that a server has not answered yet, if any.
+    unanswered: Opening | None = None
+
+    def __init__(self, name: str, server: str | None) -> None:
+        super().__init__(name="jackrec-open", daemon=True)
+        self.client_name, self.server = name, server
+        self.outcome: jack.Client | Exception | None = None
+
+    def run(self) -> None:
+        try:
+            self.outcome = jack.Client(
+                self.client_name, no_start_server=True, servername=self.server
+            )
+        except Exception as error:  # handed to the thread that waits
+            self.outcome = error
+
+
+def _hung(server: str | None) -> str:
+    return f"{server_label(server)} did not answer in {OPEN_SECONDS:g} s: is it hung? (restart it)"
 
 
 def _why() -> str:
@@ -120,3 +172,26 @@ def server_reachable(server: str | None = None) -> bool:
         return False
     client.close()
     return True
+
+
+def deactivate(
+    client: jack.Client, process_memory: object, timeout: float = DEACTIVATE_SECONDS
+) -> bool:
+    """Deactivate `client`; False when its server has not answered within `timeout`.
+
+    A server that has not answered may never answer: the request goes on in
+    a daemon thread, which keeps `client` and `process_memory` (what the
+    client's process callback uses) for as long as it waits.  Then neither
+    may be closed or freed: closing the client asks the server again, and
+    the server may still run the callback.
+    """
+    thread = threading.Thread(
+        target=_deactivate, args=(client, process_memory), name="jackrec-deactivate", daemon=True
+    )
+    thread.start()
+    thread.join(timeout)
+    return not thread.is_alive()
+
+
+def _deactivate(client: jack.Client, _process_memory: object) -> None:
+    client.deactivate()  # this frame keeps both alive while the server keeps it

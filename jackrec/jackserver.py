@@ -8,7 +8,7 @@ JACK keeps its servers in a shared-memory registry of eight slots
 (``/dev/shm/jack-shm-registry``).  A server that exits cleanly gives its
 slot back; one that is killed keeps it (and its ``/dev/shm/jack*`` files)
 until a server of the same name starts again.  So a server stopped here by
-SIGKILL, or found killed, is started once more under its name and stopped
+SIGKILL, or still in the registry once stopped, is started once more under its name and stopped
 cleanly, and callers should reuse fixed names rather than invent new ones.
 """
 
@@ -149,12 +149,19 @@ class DummyServer:
         process, self.process = self.process, None
         if process is not None:
             terminate(process, timeout)
-            if process.returncode == -signal.SIGKILL:
+            if process.returncode == -signal.SIGKILL or self._registered():
                 self._reclaim(timeout)
             self._remove_leftovers()
         if self.log_path is not None:
             self.log_path.unlink(missing_ok=True)
             self.log_path = None
+
+    def _registered(self) -> bool:
+        """Whether the registry still holds this server (one that hung does, even
+        when SIGTERM ends it)."""
+        registry = SHM / "jack-shm-registry"
+        entry = f"jack-{os.getuid()}:{self.name}:".encode()
+        return registry.exists() and entry in registry.read_bytes()
 
     def _reclaim(self, timeout: float) -> None:
         """Free the registry slot and shared memory a killed server left."""

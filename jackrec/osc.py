@@ -70,12 +70,18 @@ class OscServer:
         JackrecError
             The port cannot be had (taken, or not a port).
         """
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        where = f"OSC: cannot listen on 127.0.0.1:{self.port}"
+        try:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        except OSError as error:  # jackrec's systemd units allow no network
+            raise JackrecError(
+                f"{where}: {error} (under systemd: see OSC in docs/service.md)"
+            ) from None
         try:
             sock.bind(("127.0.0.1", self.port))
         except (OSError, OverflowError) as error:
             sock.close()
-            raise JackrecError(f"OSC: cannot listen on 127.0.0.1:{self.port}: {error}") from None
+            raise JackrecError(f"{where}: {error}") from None
         self.port = sock.getsockname()[1]
         self._sock = sock
         self._listener = Listener(sock, self._receive, name="osc")

@@ -40,7 +40,7 @@ from jackrec.core.capture import Capture, CaptureStats
 from jackrec.core.latency import capture_latency, recompute_latencies
 from jackrec.errors import JackrecError, UsageError
 from jackrec.follow import describe as describe_following
-from jackrec.jackclient import open_client
+from jackrec.jackclient import DEACTIVATE_SECONDS, deactivate, open_client
 from jackrec.levels import Meters, dbfs
 from jackrec.ports import match_sources, physical_sources
 from jackrec.split import groups_of
@@ -299,13 +299,20 @@ class Session:
         # ports one by one while the callback still runs, and the cycles in
         # between would reach the take as silence the sources never sent.
         capture.set_capturing(False)
-        if self.server_gone is None:
-            client.deactivate()
+        answered = self.server_gone is not None or deactivate(client, capture)
+        if not answered:
+            self.announce(
+                events.Notice(
+                    f"the JACK server did not answer in {DEACTIVATE_SECONDS:g} s (hung?): "
+                    "the take is finalized without it; restart the server"
+                )
+            )
         writer.finish(ended_by if self.server_gone is None else "server shutdown")
         self.meters.poll()
         stats = capture.stats()
-        client.close()
-        capture.close()
+        if answered:  # else both stay with the unanswered request (`deactivate`)
+            client.close()
+            capture.close()
         self._client = self._capture = self._writer = None
         return stats
 

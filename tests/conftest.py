@@ -110,6 +110,57 @@ def start_recording(
     )
 
 
+#: The faces a recorder is reached by: `start_face` launches each.
+FACES = ("record", "service", "console")
+
+
+def start_face(
+    face: str,
+    source: SourceProcess,
+    directory: Path,
+    *,
+    channels: int,
+    file_format: str = "wav",
+    bits: str | None = None,
+    stderr: int = subprocess.DEVNULL,
+) -> subprocess.Popen[bytes]:
+    """`face` recording the first `channels` of `source` into
+    ``directory/take.<file_format>`` at once: ``jackrec record``, the
+    service (its settings and control socket in `directory`) or the console
+    (its terminal pipes: it reads the r that starts the take from stdin,
+    which the caller closes once the console is gone)."""
+    pattern = f"{source.name}:*"
+    where = ["--server", source.server, "-p", pattern, "--channels", str(channels)]
+    options = ["--format", file_format, *(["--bits", bits] if bits else [])]
+    config = directory / "config.toml"
+    if face == "record":
+        command = jackrec_command(
+            "record", "-q", *where, *options, str(directory / f"take.{file_format}")
+        )
+    elif face == "console":
+        config.write_text('template = "take"\n')
+        command = jackrec_command(
+            "--config", str(config), "tui", *where, *options, "--dir", str(directory)
+        )
+        console = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+        assert console.stdin is not None
+        console.stdin.write(b"r")
+        console.stdin.flush()
+        return console
+    else:
+        config.write_text(
+            f'directory = "{directory}"\ntemplate = "take"\nformat = "{file_format}"\n'
+            + (f'bits = "{bits}"\n' if bits else "")
+            + f'ports = ["{pattern}"]\nchannels = {channels}\n'
+            f'[service]\nserver = "{source.server}"\nname = "jackrec-{face}"\n'
+            f'min_free = "1M"\nsocket = "{directory / "control.sock"}"\n'
+        )
+        command = jackrec_command("--config", str(config), "serve")
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+
+
 def kill_recording(server: str, ports: Sequence[str], take: Path, seconds: float) -> float:
     """``jackrec record`` of `ports` into `take`, killed with SIGKILL after
     `seconds` of recording; the Unix time of the kill."""

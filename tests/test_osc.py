@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import socket
 import struct
 import time
@@ -233,3 +235,21 @@ def test_any_well_formed_message_gives_one_valid_request_or_nothing(
     assert len(requests) <= 1
     for request in requests:
         assert request.argument is None or request.argument in arguments
+
+
+def test_no_network_names_the_unit_drop_in(
+    controller: FakeController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """jackrec's systemd units allow Unix sockets only (RestrictAddressFamilies=):
+    socket() itself fails there, and the error says where the way out is."""
+
+    def refused(*_: object) -> socket.socket:
+        raise OSError(errno.EAFNOSUPPORT, os.strerror(errno.EAFNOSUPPORT))
+
+    monkeypatch.setattr(socket, "socket", refused)
+    with pytest.raises(JackrecError) as raised:
+        OscServer(7777, controller).start()
+    assert str(raised.value) == (
+        "OSC: cannot listen on 127.0.0.1:7777: [Errno 97] Address family not supported "
+        "by protocol (under systemd: see OSC in docs/service.md)"
+    )

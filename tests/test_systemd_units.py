@@ -24,7 +24,7 @@ UNITS = CHECKOUT / "systemd"
 INSTALLER = UNITS / "install-service.sh"
 #: The exposure `systemd-analyze security --offline=true` gave each unit
 #: (systemd 252; docs/service.md explains what remains).  Lower is better.
-EXPOSURE = {"jackrec@.service": 1.5, "jackrec.service": 1.9}
+EXPOSURE = {"jackrec@.service": 0.8, "jackrec.service": 1.1}
 #: What the units must never set, and why (docs/service.md, "Hardening").
 FORBIDDEN = {
     "PrivateDevices=yes": "hides /dev/shm, where JACK's sockets and shared memory live",

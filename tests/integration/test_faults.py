@@ -14,22 +14,27 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import soundfile as sf
 
 from jackrec import counter
+from jackrec.jackclient import DEACTIVATE_SECONDS, OPEN_SECONDS
 from jackrec.jackserver import DummyServer
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
 from tests import loopdisk
 from tests.conftest import (
+    FACES,
     PERIOD,
     RATE,
     jackrec_command,
     let_it_record,
+    run_jackrec,
     server_name,
+    start_face,
     start_generator,
     start_recording,
     stop_process,
@@ -105,17 +110,23 @@ def test_buffer_size_changes_while_recording_lose_nothing(tmp_path: Path) -> Non
     assert frames == sidecar["frames"] > 2.5 * RATE and sidecar["frames_lost"] == 0
 
 
+#: How each face is asked to stop: Ctrl-C at a terminal, SIGTERM from systemd.
+STOP_SIGNAL = {"record": signal.SIGINT, "service": signal.SIGTERM, "console": signal.SIGINT}
+
+
+@pytest.mark.parametrize("face", FACES)
 def test_stopped_and_continued_it_records_on_and_marks_the_gap(
-    generator: SourceProcess, tmp_path: Path
+    generator: SourceProcess, tmp_path: Path, face: str
 ) -> None:
-    """Ctrl-Z and ``fg`` (SIGSTOP, SIGCONT) past the status line's interval:
-    CPython's sigtimedwait then returned a siginfo it never filled, and
-    ``jackrec record`` died of a traceback; now it records on, and ends on
-    Ctrl-C with its take finalized.  The cycles JACK ran while it was
+    """Ctrl-Z and ``fg`` (SIGSTOP, SIGCONT), or a whole process stalled, past
+    the status line's interval and the service's watchdog step: CPython's
+    sigtimedwait then returned a siginfo it never filled, and ``jackrec
+    record`` died of a traceback; now every face records on, and ends on its
+    stop signal with its take finalized.  The cycles JACK ran while it was
     stopped are a gap of exactly their length, at their frame (JACK's frame
     time says how many): the take keeps the counter's timeline."""
     take = tmp_path / "take.wav"
-    process = start_recording(generator, take, "-q")
+    process = start_face(face, generator, tmp_path, channels=4, stderr=subprocess.PIPE)
     try:
         let_it_record(take, 0.5)
         process.send_signal(signal.SIGSTOP)
@@ -123,17 +134,77 @@ def test_stopped_and_continued_it_records_on_and_marks_the_gap(
         process.send_signal(signal.SIGCONT)
         time.sleep(1.0)
         assert process.poll() is None, process.communicate()[1]
-        process.send_signal(signal.SIGINT)
-        status, stderr = finish(process)
+        process.send_signal(STOP_SIGNAL[face])
+        _, stderr = process.communicate(timeout=20)
     finally:
         stop_process(process)
-    assert status == 0 and "Traceback" not in stderr, stderr
+        if process.stdin is not None:  # the console's terminal
+            process.stdin.close()
+    assert process.returncode == 0 and b"Traceback" not in stderr, stderr
     sidecar = read_sidecar(take)
     assert sidecar["complete"] and sidecar["ended_by"] == "stop request"
     data, _ = sf.read(str(take), dtype="float32")
     report = counter.check(data)
     assert report.timeline_kept and report.filled_gaps, report  # silence where JACK ran on
     assert [(gap["file_frame"], gap["frames"]) for gap in sidecar["gaps"]] == report.filled_gaps
+
+
+@pytest.fixture
+def stoppable_server() -> Iterator[DummyServer]:
+    """A server of the test's own, which it may stop (SIGSTOP) and continue."""
+    server = DummyServer(server_name("stoppable"), rate=RATE, period=PERIOD, synchronous=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        assert server.pid is not None
+        os.kill(server.pid, signal.SIGCONT)
+        server.stop()
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_a_server_that_stops_answering_leaves_the_take_finalized(
+    stoppable_server: DummyServer, tmp_path: Path, face: str
+) -> None:
+    """jackd stopped (as one whose request thread hangs: jackd 1.9.21 in
+    asynchronous mode after a client stalled, docs/reliability.md): the stop
+    gives up on deactivating after `DEACTIVATE_SECONDS`, finalizes the take,
+    and says so; it never waits for good."""
+    assert stoppable_server.pid is not None
+    generator = start_generator(stoppable_server.name, 4, "counter")
+    take = tmp_path / "take.wav"
+    try:
+        process = start_face(face, generator, tmp_path, channels=4, stderr=subprocess.PIPE)
+        try:
+            let_it_record(take, 1.0)
+            os.kill(stoppable_server.pid, signal.SIGSTOP)
+            process.send_signal(STOP_SIGNAL[face])
+            _, stderr = process.communicate(timeout=DEACTIVATE_SECONDS + 10)
+        finally:
+            stop_process(process)
+            if process.stdin is not None:
+                process.stdin.close()
+    finally:
+        os.kill(stoppable_server.pid, signal.SIGCONT)
+        generator.stop()
+    assert process.returncode == 0 and b"Traceback" not in stderr, stderr
+    if face != "console":  # the console says it on its screen
+        assert f"did not answer in {DEACTIVATE_SECONDS:g} s (hung?)".encode() in stderr, stderr
+    sidecar = read_sidecar(take)
+    assert sidecar["complete"] and sidecar["ended_by"] == "stop request"
+    assert counter.check_file(take).gapless
+    assert sidecar["frames"] == sf.info(str(take)).frames > 0.5 * RATE
+
+
+def test_a_server_that_does_not_answer_is_one_line(stoppable_server: DummyServer) -> None:
+    assert stoppable_server.pid is not None
+    os.kill(stoppable_server.pid, signal.SIGSTOP)
+    result = run_jackrec(["ports", "--server", stoppable_server.name], timeout=OPEN_SECONDS + 20)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"jackrec: error: JACK server '{stoppable_server.name}' did not answer in "
+        f"{OPEN_SECONDS:g} s: is it hung? (restart it)\n"
+    )
 
 
 #: No CAP_IPC_LOCK (which root has, and with which any amount may be locked).

@@ -40,7 +40,14 @@ from jackrec.jackserver import DummyServer
 from jackrec.sidecar import read_sidecar, sidecar_path
 from jackrec.source import SourceProcess
 from jackrec.takefile import CODECS, FORMATS, MAX_CHANNELS
-from tests.conftest import RATE, jackrec_command, run_jackrec, start_generator, stop_process
+from tests.conftest import (
+    FACES,
+    RATE,
+    run_jackrec,
+    start_face,
+    start_generator,
+    stop_process,
+)
 
 KILLS = int(os.environ.get("JACKREC_KILLS", "10"))
 SEED = int(os.environ.get("JACKREC_KILL_SEED", str(time.time_ns() % 1_000_000)))
@@ -50,7 +57,6 @@ CHANNEL_COUNTS = (1, 2, 3, 8, 16, 64, WIDEST)
 #: lossy codec while others run: the cases stay where it keeps up.
 LOSSY_CHANNELS = 16
 BITS = ("16", "24", "32", "float")
-FACES = ("record", "service", "console")
 #: Kill moments, seconds after launch: before the take (start-up takes about
 #: a second), around its creation, and while it records.
 LATEST_KILL = 4.0
@@ -102,43 +108,11 @@ def wide(jack_server: DummyServer) -> Iterator[SourceProcess]:
     source.stop()
 
 
-def launch(case: Case, source: SourceProcess, directory: Path) -> subprocess.Popen[bytes]:
-    pattern = f"{source.name}:*"
-    options = ["--format", case.format, *(["--bits", case.bits] if case.bits else [])]
-    where = ["--server", source.server, "-p", pattern, "--channels", str(case.channels)]
-    if case.face == "record":
-        command = jackrec_command(
-            "record", "-q", *where, *options, str(directory / f"take.{case.format}")
-        )
-    elif case.face == "console":
-        # its terminal is pipes; r (record) waits in stdin until it reads keys
-        config = directory / "config.toml"
-        config.write_text('template = "take"\n')
-        command = jackrec_command(
-            "--config", str(config), "tui", *where, *options, "--dir", str(directory)
-        )
-        console = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        assert console.stdin is not None
-        console.stdin.write(b"r")
-        console.stdin.flush()
-        return console
-    else:
-        config = directory / "config.toml"
-        config.write_text(
-            f'directory = "{directory}"\ntemplate = "take"\nformat = "{case.format}"\n'
-            + (f'bits = "{case.bits}"\n' if case.bits else "")
-            + f'ports = ["{pattern}"]\nchannels = {case.channels}\n'
-            f'[service]\nserver = "{source.server}"\nname = "jackrec-killed"\n'
-            f'min_free = "1M"\nsocket = "{directory / "control.sock"}"\n'
-        )
-        command = jackrec_command("--config", str(config), "serve")
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 def kill(case: Case, source: SourceProcess, directory: Path) -> None:
-    process = launch(case, source, directory)
+    process = start_face(
+        case.face, source, directory,
+        channels=case.channels, file_format=case.format, bits=case.bits,
+    )  # fmt: skip
     try:
         time.sleep(case.kill_after)
         assert process.poll() is None, f"{case}: exited by itself ({process.returncode})"
