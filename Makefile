@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # jackd2 asks a debconf question unless told not to.
 APT_PACKAGES := jackd2 libjack-jackd2-dev gcc libc6-dev python3-dev python3-venv \
-	valgrind strace tmux sox jack-capture systemd dbus e2fsprogs
+	valgrind strace tmux sox mediainfo jack-capture systemd dbus e2fsprogs
 CORE_SOURCES := cext/memory.c cext/ring.c cext/capture.c
 HARNESS := $(CORE_SOURCES) cext/tests/fakejack.c cext/tests/harness.c
 WARNINGS = $(shell JACKREC_WERROR=1 $(BIN)/python cext/build_core.py)

@@ -16,9 +16,14 @@ What must hold after every kill:
   creations, and holds no frame;
 - ``jackrec repair`` completes a PCM or FLAC take, which libsndfile and sox
   (an independent reader) then read to the same length, gapless and in
-  channel order against the counter;
+  channel order against the counter, and whose header mediainfo (a third)
+  reads the same (`MEDIAINFO_FORMATS`);
 - a lossy take (Ogg, Opus, MP3: not repaired) streams back all but its
-  encoder's last unfinished page (`LOSSY_TAIL_SECONDS`).
+  encoder's last unfinished page (`LOSSY_TAIL_SECONDS`);
+- a take killed before its first FLAC frame, Ogg page or MP3 frame reached
+  the disk is headers only, which decoders refuse (and ``jackrec repair``
+  calls a take without audio): its sidecar must have counted nothing
+  beyond that encoder's tail.
 """
 
 from __future__ import annotations
@@ -134,26 +139,55 @@ def check_take(case: Case, take: Path) -> None:
         check_lossy(case, take, sidecar)
         return
     result = run_jackrec(["repair", str(take)])
+    if "the take holds no audio" in result.stderr:  # a FLAC killed before its first frame
+        assert counted(sidecar) == 0, case
+        return
     assert result.returncode == 0, f"{case}: {result.stderr}"
     data, rate = sf.read(str(take), dtype="float32", always_2d=True)
     assert rate == RATE and data.shape[1] == case.channels, case
     # killed between the file's creation and its sidecar's: no frame yet
-    assert len(data) >= (sidecar["frames"] if sidecar else 0) or len(data) == 0, case
+    assert len(data) >= counted(sidecar) or len(data) == 0, case
     report = counter.check(data)
     # one channel: the counter's own zero looks like a filled gap (`jackrec.counter`)
     gapless = report.gapless if case.channels > 1 else not report.discontinuities
     assert gapless and report.exact and report.channels_in_order, f"{case}: {report}"
     assert sox_frames(take, case.channels) == len(data), case
+    if case.format in MEDIAINFO_FORMATS:
+        assert mediainfo_header(take) == (case.channels, RATE, len(data)), case
 
 
 def check_lossy(case: Case, take: Path, sidecar: dict[str, object] | None) -> None:
-    readable = 0
-    with sf.SoundFile(str(take)) as file:  # streamed: the length may be unknown
-        while len(block := file.read(8192, dtype="float32")):
-            readable += len(block)
-    counted = int(sidecar["frames"]) if sidecar else 0  # type: ignore[call-overload]
     tail = LOSSY_TAIL_SECONDS[case.format] * RATE
-    assert readable >= counted - tail, (case, readable, counted)
+    readable = 0
+    try:
+        with sf.SoundFile(str(take)) as file:  # streamed: the length may be unknown
+            while len(block := file.read(8192, dtype="float32")):
+                readable += len(block)
+    except sf.LibsndfileError:  # killed before its first page or frame: headers only
+        assert counted(sidecar) <= tail, case
+        return
+    assert readable >= counted(sidecar) - tail, (case, readable, counted(sidecar))
+
+
+def counted(sidecar: dict[str, object] | None) -> int:
+    """The frames the sidecar says were handed over (none without one)."""
+    return int(sidecar["frames"]) if sidecar else 0  # type: ignore[call-overload]
+
+
+#: The formats whose length mediainfo reads from the header (mediainfo 22.12
+#: guesses W64's from the file size, a few frames off, and misreads CAF's).
+MEDIAINFO_FORMATS = ("wav", "rf64", "flac")
+
+
+def mediainfo_header(take: Path) -> tuple[int, int, int]:
+    """Channels, rate and frames as mediainfo reads the header (a third reader)."""
+    result = subprocess.run(
+        ["mediainfo", "--Inform=Audio;%Channels% %SamplingRate% %SamplingCount%", str(take)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    channels, rate, frames = result.stdout.split()
+    return int(channels), int(rate), int(frames)
 
 
 def sox_frames(take: Path, channels: int) -> int:
