@@ -14,14 +14,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # jackd2 asks a debconf question unless told not to.
 APT_PACKAGES := jackd2 libjack-jackd2-dev gcc libc6-dev python3-dev python3-venv \
-	valgrind strace tmux sox mediainfo jack-capture systemd dbus e2fsprogs
+	valgrind strace tmux sox mediainfo jack-capture systemd dbus e2fsprogs zsh
 CORE_SOURCES := cext/memory.c cext/ring.c cext/capture.c
 HARNESS := $(CORE_SOURCES) cext/tests/fakejack.c cext/tests/harness.c
 WARNINGS = $(shell JACKREC_WERROR=1 $(BIN)/python cext/build_core.py)
 # `make package`: the sdist, the wheel built from it, and a fresh venv with the wheel.
 PACKAGE := $(BUILD)/package
 
-.PHONY: run test bench soak screenshots deps venv lint sanitize tsan asan valgrind unit integration \
+.PHONY: run test bench soak screenshots man deps venv lint sanitize tsan asan valgrind unit integration \
 	package clean install-service uninstall-service
 
 run: venv
@@ -59,6 +59,10 @@ soak: venv
 
 screenshots: venv
 	$(BIN)/python -m tests.tui.screenshots
+
+# The manual page, from the command line (tests/test_cli_habits.py keeps it current).
+man: venv
+	$(BIN)/python -m jackrec.manpage docs/jackrec.1
 
 $(VENV)/.bench: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev,bench]'

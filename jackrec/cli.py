@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from jackrec import __version__, events, follow, signals, timemachine
 from jackrec import config as config_module
+from jackrec import connections, events, follow, signals, timemachine
 from jackrec.bwf import Cue, cues_of, read_cues
 from jackrec.config import HOOKS, MAX_HOLD, Config
 from jackrec.control import Request, RequestError, check_argument
@@ -49,6 +49,7 @@ from jackrec.take import check_names as check_take_names
 from jackrec.takefile import FORMATS, FileFormat, format_name_of, resolve_format
 from jackrec.timemachine import Plan
 from jackrec.units import parse_duration, parse_size
+from jackrec.versions import version_lines
 
 log = logging.getLogger("jackrec")
 
@@ -135,7 +136,12 @@ def frame_list(text: str) -> list[int]:
 
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="jackrec", description="Multichannel JACK recorder.")
-    parser.add_argument("--version", action="version", version=f"jackrec {__version__}")
+    parser.add_argument(
+        "--version",
+        action=VersionAction,
+        help="show jackrec's version and those of libjack, libsndfile and the JACK "
+        "servers installed, then exit",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log JACK messages too")
     parser.add_argument(
         "--config", type=Path, help="settings file (default ~/.config/jackrec/config.toml)"
@@ -225,6 +231,17 @@ def build_parser() -> ArgumentParser:
         "files", nargs="+", type=Path, metavar="FILE", help="takes to repair"
     )
 
+    completion = commands.add_parser(
+        "completion",
+        parents=[verbose],
+        help="print the shell completion script for bash or zsh",
+        description="Print a completion script for jackrec's commands, options and "
+        "choices.  bash: 'jackrec completion bash > "
+        "~/.local/share/bash-completion/completions/jackrec'; zsh: 'jackrec completion "
+        "zsh > ~/.zfunc/_jackrec' with ~/.zfunc in fpath before compinit.",
+    )
+    completion.add_argument("shell", choices=COMPLETION_SHELLS, help="the shell")
+
     markers = commands.add_parser(
         "markers",
         parents=[verbose],
@@ -272,6 +289,7 @@ def build_parser() -> ArgumentParser:
     )
     add_console_options(run, default_dir=Path("recordings"))
     add_ctl_parser(commands, verbose)
+    add_connections_parser(commands, verbose)
     return parser
 
 
@@ -289,6 +307,32 @@ CTL_COMMANDS = {
     "reload": "read the settings again (applied at the next take)",
     "events": "print the service's events as they happen, until Ctrl-C",
 }
+
+
+def add_connections_parser(commands: Any, verbose: argparse.ArgumentParser) -> None:
+    command = commands.add_parser(
+        "connections",
+        parents=[verbose],
+        help="save a rig's JACK connections to a file, or make them again",
+        description="Save the JACK graph's connections (or one client's) to a TOML file, "
+        "or make the connections a file holds that are not made yet (none is undone).  "
+        "A connection that cannot be made (a port that does not exist) is an error "
+        "(exit status 1) once the others are made.",
+    )
+    server = ArgumentParser(add_help=False)
+    server.add_argument("--server", help="JACK server name")
+    actions = command.add_subparsers(
+        dest="action", required=True, metavar="ACTION", parser_class=ArgumentParser
+    )
+    save = actions.add_parser(
+        "save", parents=[server], help="write the connections made now to FILE (replaced whole)"
+    )
+    save.add_argument("file", type=Path, metavar="FILE", help="the file to write")
+    save.add_argument("--client", metavar="NAME", help="only the connections of NAME's ports")
+    load = actions.add_parser(
+        "load", parents=[server], help="make the connections FILE holds that are not made yet"
+    )
+    load.add_argument("file", type=Path, metavar="FILE", help="a file 'save' wrote")
 
 
 def add_ctl_parser(commands: Any, verbose: argparse.ArgumentParser) -> None:
@@ -439,6 +483,13 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATTERN",
         help="source ports to record: glob, or 're:' regex (repeatable); "
         "connected in order, the first --channels of them",
+    )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="the sources may come later: a pattern that matches nothing yet is no error, "
+        "and ports that appear are connected to the free inputs in order (needs --channels "
+        "or the settings' channels: the take's width is fixed before its sources exist)",
     )
     parser.add_argument("--no-connect", action="store_true", help="leave patching to others")
     parser.add_argument("--name", default="jackrec", help="JACK client name")
@@ -593,6 +644,8 @@ def record_command(args: argparse.Namespace) -> int:
 
             def tick() -> None:
                 rotator.step(session, end[0] if end else None)
+                for source, port in session.follow_graph():
+                    log.info("connected %s to %s", source, port)
                 peaks = [dbfs(float(p)) for p in session.meters.poll().peaks]
                 status.show(session.status(), peaks)
 
@@ -712,10 +765,16 @@ def session_options(
     """Command-line options over the config file over the defaults."""
 
     ports = tuple(args.port) or (() if args.no_connect else tuple(config.ports))
+    channels = args.channels if args.channels is not None else config.channels
+    if args.wait and channels is None:
+        raise UsageError("--wait needs --channels: a take's width is fixed before its sources come")
+    if args.wait and args.no_connect:
+        raise UsageError("--wait and --no-connect contradict each other")
     return SessionOptions(
-        channels=args.channels if args.channels is not None else config.channels,
+        channels=channels,
         ports=ports,
         connect=not args.no_connect,
+        follow=args.wait,
         client_name=args.name,
         server=args.server,
         buffer_seconds=args.buffer if args.buffer is not None else config.buffer,
@@ -783,6 +842,35 @@ def repair_command(args: argparse.Namespace) -> int:
             print(f"jackrec: error: {one_line(str(path))}: {error}", file=sys.stderr, flush=True)
             failed = True
     return 1 if failed else 0
+
+
+#: The shells `completion_command` writes for (shtab writes these and tcsh).
+COMPLETION_SHELLS = ("bash", "zsh")
+
+
+def completion_command(args: argparse.Namespace) -> int:
+    """The completion script, generated from the parser itself, so it is never stale."""
+    import shtab
+
+    print(shtab.complete(build_parser(), args.shell), end="")
+    return 0
+
+
+class VersionAction(argparse.Action):
+    """``--version``: every version a bug report needs (`jackrec.versions`)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print("\n".join(version_lines()))
+        parser.exit()
 
 
 def markers_command(args: argparse.Namespace) -> int:
@@ -936,6 +1024,27 @@ def settings_socket(args: argparse.Namespace) -> Path:
     return client_socket_path(config.service.socket, args.config)
 
 
+def connections_command(args: argparse.Namespace) -> int:
+    """Save the graph's connections, or make a saved file's again."""
+    pairs = connections.read(args.file) if args.action == "load" else []  # before JACK
+    client = open_client("jackrec-connections", args.server)
+    try:
+        if args.action == "save":
+            pairs = connections.current(client, args.client)
+            connections.save(args.file, pairs, server_label(args.server))
+            print(f"saved {len(pairs)} connection(s) to {args.file}")
+            return 0
+        loaded = connections.load(client, pairs)
+    finally:
+        client.close()
+    print(f"made {len(loaded.made)} connection(s), {len(loaded.already)} made already")
+    if loaded.failed:
+        (source, destination), why = loaded.failed[0]
+        more = f" (and {len(loaded.failed) - 1} more)" if len(loaded.failed) > 1 else ""
+        raise JackrecError(f"could not connect {source} to {destination}: {why}{more}")
+    return 0
+
+
 def ctl_command(args: argparse.Namespace) -> int:
     """One request to the service and its reply, or its events until Ctrl-C."""
     argument = getattr(args, "argument", None)
@@ -1046,10 +1155,12 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo-source": demo_source_command,
     "repair": repair_command,
     "markers": markers_command,
+    "completion": completion_command,
     "tui": console_command,
     "run": run_command,
     "serve": serve_command,
     "ctl": ctl_command,
+    "connections": connections_command,
 }
 
 

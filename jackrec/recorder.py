@@ -27,6 +27,7 @@ from jackrec.core.capture import MeterReading
 from jackrec.errors import JackrecError
 from jackrec.events import Event
 from jackrec.follow import describe, followed_state
+from jackrec.metadata import source_labels
 from jackrec.naming import TakeNamer
 from jackrec.rotation import Rotator
 from jackrec.session import Session, SessionStatus
@@ -40,14 +41,23 @@ class Channel:
     port: str
     sources: tuple[str, ...]
     armed: bool
+    pretty: str | None = None  # the first source's JACK pretty-name
 
     @property
     def label(self) -> str:
-        """Its name on the meters: the first source without its client, else the port's."""
+        """Its name on the meters: the first source's pretty-name, else that source's
+        name without its client, else the port's."""
+        if self.pretty:
+            return self.pretty
         return (self.sources[0] if self.sources else self.port).split(":", 1)[-1]
 
     def to_json(self) -> dict[str, Any]:
-        return {"port": self.port, "sources": list(self.sources), "armed": self.armed}
+        return {
+            "port": self.port,
+            "sources": list(self.sources),
+            "armed": self.armed,
+            "pretty": self.pretty,
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> Channel:
@@ -58,15 +68,23 @@ class Channel:
             raise ValueError("not a channel") from None
         if not (isinstance(port, str) and isinstance(armed, bool) and isinstance(sources, list)):
             raise ValueError("not a channel")
-        return cls(port, tuple(map(str, sources)), armed)
+        pretty = data.get("pretty")  # absent from an older service's listing
+        return cls(
+            port, tuple(map(str, sources)), armed, pretty if isinstance(pretty, str) else None
+        )
 
 
 def channels_of(session: Session) -> list[Channel]:
     """Each input of an open `session`, as it is now."""
+    sources = session.sources()
     return [
-        Channel(port.name, sources, armed)
-        for port, sources, armed in zip(
-            session.inputs, session.sources(), session.armed, strict=True
+        Channel(port.name, fed_by, armed, pretty)
+        for port, fed_by, armed, pretty in zip(
+            session.inputs,
+            sources,
+            session.armed,
+            source_labels(session.client, sources),
+            strict=True,
         )
     ]
 
@@ -258,3 +276,4 @@ class LocalRecorder:
     def step(self) -> None:
         self._rotator.rotation = self.namer.config.rotation()  # the settings may have changed
         self._rotator.step(self.session)
+        self.session.follow_graph()

@@ -277,8 +277,8 @@ class Service:
         if session.graph_version != self._graph_seen:
             self._graph_seen = session.graph_version
             self._channels_version += 1
-            for source, port in session.connect_sources():
-                log.info("connected %s to %s", source, port)
+        for source, port in session.follow_graph():
+            log.info("connected %s to %s", source, port)
         self._keep_disk_free(session)
         self._record_as_asked(session)
         if self._rotator.step(session) is not None:

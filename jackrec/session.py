@@ -42,6 +42,8 @@ from jackrec.errors import JackrecError, UsageError
 from jackrec.follow import describe as describe_following
 from jackrec.jackclient import DEACTIVATE_SECONDS, deactivate, open_client
 from jackrec.levels import Meters, dbfs
+from jackrec.metadata import InputLabels, order_inputs, track_names
+from jackrec.metadata import forget as forget_inputs
 from jackrec.ports import match_sources, physical_sources
 from jackrec.split import groups_of
 from jackrec.take import Take, TakeInfo
@@ -97,7 +99,7 @@ class SessionOptions:
         The longest pre-roll the session will be asked for; the ring is
         `buffer_seconds` plus this.
     follow
-        Sources may appear later (`Session.connect_sources` connects them):
+        Sources may appear later (`Session.follow_graph` connects them):
         a pattern that matches nothing yet is not an error.
     align
         Delay each channel of a take so that sources of different capture
@@ -167,6 +169,9 @@ class Session:
         self._capture: Capture | None = None
         self._writer: DiskWriter | None = None
         self._inputs: list[jack.OwnPort] = []
+        self._input_uuids: set[int] = set()
+        self._labels = InputLabels()
+        self._graph_seen = -1  # the graph_version `follow_graph` last acted on
         self._capturing = False
         self._meters: Meters | None = None
         #: Also told of every event, in the thread that announces it: it must
@@ -213,16 +218,20 @@ class Session:
             self._inputs = [client.inports.register(f"in_{i + 1}") for i in range(channels)]
         except jack.JackError as error:
             raise JackrecError(f"cannot register {channels} JACK ports: {error}") from None
+        self._input_uuids = {port.uuid for port in self._inputs}
+        order_inputs(client, self._inputs)
         capture.install(client, self._inputs)
         client.set_xrun_callback(self._on_xrun)
         client.set_shutdown_callback(self._on_shutdown)
         client.set_port_registration_callback(self._on_graph_change, only_available=False)
         client.set_port_connect_callback(self._on_graph_change, only_available=False)
+        client.set_property_change_callback(self._on_property_change)
         try:
             client.activate()
         except jack.JackError as error:
             raise JackrecError(f"JACK refused: {error}") from None
         self.connect_sources()
+        self.follow_graph()
         if o.connect and len(sources) < channels:
             self.announce(
                 events.Notice(
@@ -284,6 +293,24 @@ class Session:
             recompute_latencies(client)
         return made
 
+    def follow_graph(self) -> list[tuple[str, str]]:
+        """Once JACK's graph has changed: connect the sources that appeared
+        (when following) and name each input after its track in JACK's
+        metadata (`jackrec.metadata`).  Each face calls this from its poll,
+        never from a JACK callback (these are requests to the server).
+
+        Returns
+        -------
+        list of (str, str)
+            The connections made.
+        """
+        if self._graph_seen == self.graph_version:
+            return []
+        self._graph_seen = self.graph_version
+        made = self.connect_sources() if self.options.follow else []
+        self._labels.update(self.client, self._inputs, self.sources())
+        return made
+
     def _after_cycles(self, cycles: int, timeout: float = 1.0) -> None:
         """Return once the process callback has run `cycles` more times (or `timeout`)."""
         capture, deadline = self.capture, time.monotonic() + timeout
@@ -311,6 +338,8 @@ class Session:
         self.meters.poll()
         stats = capture.stats()
         if answered:  # else both stay with the unanswered request (`deactivate`)
+            if self.server_gone is None:
+                forget_inputs(client, self._inputs)
             client.close()
             capture.close()
         self._client = self._capture = self._writer = None
@@ -323,6 +352,7 @@ class Session:
         if self._writer is not None and self._writer.is_alive():
             self._writer.finish("stop request")
         if self._client is not None:
+            forget_inputs(self._client, self._inputs)
             self._client.close()
         if self._capture is not None:
             self._capture.close()
@@ -465,7 +495,7 @@ class Session:
                 "memory_locked": self.capture.memory_locked,
                 **(notes or {}),
             },
-            names=self._track_names(inputs, [sources[c] for c in channels]),
+            names=track_names(self.client, inputs, [sources[c] for c in channels]),
             latencies=latencies,
             align_delays=align_delays([high for _, high in latencies])
             if self.options.align
@@ -473,27 +503,6 @@ class Session:
             groups=groups,
             split=split,
             sync_seconds=self.options.sync_seconds,
-        )
-
-    def _track_names(
-        self, inputs: list[jack.OwnPort], sources: list[tuple[str, ...]]
-    ) -> tuple[str, ...]:
-        """Each input's name: its sources' (or else its own) JACK pretty-names or port names."""
-        properties = jack.get_all_properties()  # one query, not one a port
-        client = self.client
-
-        def name(port: jack.Port | str) -> str:
-            if isinstance(port, str):
-                try:
-                    port = client.get_port_by_name(port)
-                except jack.JackError:  # gone since: its name is all there is
-                    return port
-            pretty = properties.get(port.uuid, {}).get(jack.METADATA_PRETTY_NAME)
-            return str(pretty[0].decode(errors="replace")) if pretty else str(port.name)
-
-        return tuple(
-            " + ".join(map(name, ports)) if ports else name(port)
-            for port, ports in zip(inputs, sources, strict=True)
         )
 
     def _armed_channels(self) -> tuple[int, ...]:
@@ -697,6 +706,12 @@ class Session:
 
     def _on_graph_change(self, *args: Any) -> None:
         self.graph_version += 1
+
+    def _on_property_change(self, subject: int, key: str, change: int) -> None:
+        """A source renamed (its pretty-name) changes its tracks' names; jackrec's
+        own inputs' names are jackrec's doing."""
+        if key == jack.METADATA_PRETTY_NAME and subject not in self._input_uuids:
+            self.graph_version += 1
 
 
 def _disk_free(path: Path | None) -> int | None:

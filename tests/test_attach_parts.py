@@ -159,6 +159,11 @@ def test_channels_round_trip_and_refuse_what_is_not_one() -> None:
     assert Channel.from_json(json.loads(json.dumps(channel.to_json()))) == channel
     assert channel.label == "out_L"
     assert Channel("jackrec:in_3", (), armed=True).label == "in_3"
+    named = Channel("jackrec:in_3", ("mixer:out_L",), armed=True, pretty="Kick In")
+    assert Channel.from_json(json.loads(json.dumps(named.to_json()))) == named
+    assert named.label == "Kick In"  # the source's JACK pretty-name
+    older = {"port": "jackrec:in_3", "sources": [], "armed": True}  # a service before it
+    assert Channel.from_json(older).pretty is None
     bad: object
     for bad in ({"port": "x"}, [], {"port": 1, "sources": [], "armed": True}):
         with pytest.raises(ValueError):

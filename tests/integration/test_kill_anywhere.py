@@ -152,7 +152,7 @@ def check_take(case: Case, take: Path) -> None:
     gapless = report.gapless if case.channels > 1 else not report.discontinuities
     assert gapless and report.exact and report.channels_in_order, f"{case}: {report}"
     assert sox_frames(take, case.channels) == len(data), case
-    if case.format in MEDIAINFO_FORMATS:
+    if case.format in MEDIAINFO_FORMATS and case.channels <= MEDIAINFO_CHANNELS:
         assert mediainfo_header(take) == (case.channels, RATE, len(data)), case
 
 
@@ -177,6 +177,8 @@ def counted(sidecar: dict[str, object] | None) -> int:
 #: The formats whose length mediainfo reads from the header (mediainfo 22.12
 #: guesses W64's from the file size, a few frames off, and misreads CAF's).
 MEDIAINFO_FORMATS = ("wav", "rf64", "flac")
+#: mediainfo 22.12 reads 128 channels in 0.06 s and spins for minutes on 256.
+MEDIAINFO_CHANNELS = 128
 
 
 def mediainfo_header(take: Path) -> tuple[int, int, int]:

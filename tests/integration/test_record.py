@@ -7,6 +7,7 @@ import json
 import random
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,18 @@ import pytest
 import soundfile as sf
 
 from jackrec import counter
+from jackrec.jackserver import DummyServer
 from jackrec.sidecar import read_sidecar
 from jackrec.source import SourceProcess
-from tests.conftest import PERIOD, RATE, jackrec_command, let_it_record, run_jackrec, stop_process
+from tests.conftest import (
+    PERIOD,
+    RATE,
+    jackrec_command,
+    let_it_record,
+    run_jackrec,
+    start_generator,
+    stop_process,
+)
 
 SECONDS = 3
 
@@ -261,3 +271,43 @@ def test_settings_file_supplies_ports_and_bits(generator: SourceProcess, tmp_pat
     info = sf.info(str(take))
     assert (info.channels, info.subtype) == (3, "PCM_16")
     assert counter.check_file(take).gapless
+
+
+def test_wait_connects_sources_that_come_later_in_order(
+    jack_server: DummyServer, tmp_path: Path
+) -> None:
+    """``--wait``: a pattern that matches nothing yet starts the take on silent
+    inputs; the ports that appear are connected in order, and from their
+    first frame in the take on it is the counter, gapless, channels in order."""
+    take = tmp_path / "take.wav"
+    process = subprocess.Popen(
+        jackrec_command("record", "--server", jack_server.name, "--wait", "-c", "3",
+                        "-p", "late:out_*", str(take)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        let_it_record(take, 0.5)
+        late = start_generator(jack_server.name, 4, "late")
+        try:
+            time.sleep(1.5)
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=20)
+        finally:
+            late.stop()
+    finally:
+        stop_process(process)
+    assert process.returncode == 0, stderr
+    assert "0 port(s) match for 3 channels" in stderr
+    data, _ = sf.read(str(take), dtype="float32")
+    arrived = int(np.argmax(np.any(data != 0, axis=1)))
+    assert 0.4 * RATE < arrived < len(data) - RATE  # silence, then a second of the counter
+    report = counter.check(data[arrived:])
+    assert report.gapless and report.exact and report.channels_in_order, report
+
+
+def test_wait_without_channels_is_one_line() -> None:
+    result = run_jackrec(["record", "--wait", "-p", "late:*", "take.wav"])
+    assert result.returncode == 2
+    assert result.stderr == (
+        "jackrec: error: --wait needs --channels: a take's width is fixed before its sources come\n"
+    )

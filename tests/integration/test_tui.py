@@ -8,6 +8,7 @@ disk with the counter checker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 import tomllib
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import jack
 import numpy as np
 import pytest
 import soundfile as sf
@@ -261,6 +263,26 @@ def test_patch_panel_connects_and_disconnects(
         await wait_until(pilot, lambda: app.meters.labels[0] == "out_9")  # graph change seen
 
     run(session, config, scenario, tmp_path)
+
+
+def test_a_source_renamed_in_jack_metadata_is_renamed_on_the_meters(
+    session: Session, config: Config, tmp_path: Path
+) -> None:
+    """A patchbay (here the session's own client) gives a source a pretty-name:
+    the console's meter shows it, and drops it when it goes."""
+    snare = session.client.get_port_by_name(session.sources()[1][0])
+
+    async def scenario(pilot: Pilot[Any], app: ConsoleApp) -> None:
+        session.client.set_property(snare, jack.METADATA_PRETTY_NAME, "Snare Top")
+        await wait_until(pilot, lambda: app.meters.labels[1] == "Snare Top")
+        session.client.remove_property(snare, jack.METADATA_PRETTY_NAME)
+        await wait_until(pilot, lambda: app.meters.labels[1] == "out_2")
+
+    try:
+        run(session, config, scenario, tmp_path)
+    finally:  # the counter serves the other tests: never leave it renamed
+        with contextlib.suppress(ValueError):  # removed already (JACK-Client's word)
+            session.client.remove_property(snare, jack.METADATA_PRETTY_NAME)
 
 
 def test_settings_are_saved(session: Session, config: Config, tmp_path: Path) -> None:

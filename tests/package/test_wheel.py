@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from jackrec import __version__
 from jackrec.jackserver import DummyServer
 from jackrec.source import SourceProcess
 from tests.conftest import CHECKOUT, server_name
@@ -81,6 +82,7 @@ def test_sdist_holds_the_sources_license_and_readme() -> None:
     with tarfile.open(only("*.tar.gz")) as archive:
         names = {member.split("/", 1)[1] for member in archive.getnames() if "/" in member}
     assert {"LICENSE", "README.md", "pyproject.toml", "setup.py", "cext/build_core.py"} <= names
+    assert "docs/jackrec.1" in names
     assert (PACKAGE_FILES | checkout_files("cext/*.c", "cext/*.h")) - names == set()
 
 
@@ -134,3 +136,26 @@ def test_installed_console_opens_and_quits(
     tmux.wait_for("out_1")
     tmux.press("q")
     assert wait_for_exit(tmp_path / "exit") == "exit=0", tmux.screen()
+
+
+def test_installed_manual_page_completion_and_versions(tmp_path: Path) -> None:
+    """``man jackrec`` finds the page beside the venv's jackrec (man-db looks
+    beside each PATH entry); completion and ``--version`` run from the venv."""
+    page = VENV / "share" / "man" / "man1" / "jackrec.1"
+    assert page.read_text() == (CHECKOUT / "docs" / "jackrec.1").read_text()
+    env = {**os.environ, "PATH": f"{VENV / 'bin'}:/usr/bin:/bin"}
+    env.pop("MANPATH", None)
+    found = subprocess.run(
+        ["man", "-w", "jackrec"], env=env, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert found.stdout.strip() == str(page), found.stderr
+    for shell in ("bash", "zsh"):
+        script = subprocess.run(
+            [JACKREC, "completion", shell], cwd=tmp_path, capture_output=True, text=True,
+            timeout=30, check=True,
+        ).stdout  # fmt: skip
+        assert "record" in script and "--format" in script
+    versions = subprocess.run(
+        [JACKREC, "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=30, check=True
+    ).stdout.splitlines()
+    assert versions[0] == f"jackrec {__version__}" and versions[2].startswith("libsndfile ")
