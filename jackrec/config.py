@@ -248,10 +248,10 @@ def load(path: Path | None = None) -> Config:
     if path is not None and not path.exists():
         raise UsageError(f"config file {path} does not exist (an empty file gives the defaults)")
     path = path or default_path()
-    return from_dict(_read(path), str(path))
+    return from_dict(read_table(path), str(path))
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_table(path: Path) -> dict[str, Any]:
     """The file's table as it stands (empty when there is no file)."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
@@ -337,7 +337,7 @@ def save(changes: dict[str, Any], path: Path | None = None) -> Path:
         When the file cannot be read, or the result would not load.
     """
     path = path or default_path()
-    data = _read(path)
+    data = read_table(path)
     for key, value in changes.items():
         if value is None:
             data.pop(key, None)

@@ -13,7 +13,7 @@ from jackrec.connections import read, render
 
 #: What a port name can hold: any character but NUL and lone surrogates (names are UTF-8).
 name = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
     min_size=1,
     max_size=20,
 )
