@@ -1138,14 +1138,44 @@ def serve_command(args: argparse.Namespace) -> int:
     from jackrec.sdnotify import Notifier  # imported here: only the service needs them
     from jackrec.service import Service, serve
 
+    # Every event is a line of the service's log.
+    logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    if "NSM_URL" in os.environ:
+        return serve_in_session(args, os.environ["NSM_URL"])
     config = load_config(args)
     config.check(str(args.config or config_module.default_path()))
     check_hooks(config)
-    # Every event is a line of the service's log.
-    logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
     service = Service(config, args.config, supervisor=Notifier())  # systemd, if it ran us
     with signals.taken() as next_signal:
         return serve(service, next_signal)
+
+
+def serve_in_session(args: argparse.Namespace, url: str) -> int:
+    """``jackrec serve`` opened by a session manager (see `jackrec.nsm`)."""
+    from jackrec.nsm import NsmClient, session_settings
+    from jackrec.sdnotify import Notifier
+    from jackrec.service import Service, serve
+
+    if args.config is not None:
+        raise UsageError("under a session manager (NSM_URL) the settings are the session's")
+    client = NsmClient(url)
+    try:
+        with signals.taken() as next_signal:
+            opened = client.open(stopped=lambda: next_signal(0) is not None)
+            try:
+                path = session_settings(opened)
+                config = config_module.load(path)
+                config.check(str(path))
+                check_hooks(config)
+            except JackrecError as error:
+                client.answer_open(str(error))
+                raise
+            service = Service(config, path, supervisor=Notifier())
+            client.answer_open(None)
+            client.start(service)
+            return serve(service, next_signal)
+    finally:
+        client.close()
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
