@@ -228,6 +228,10 @@ def test_it_survives_a_jack_server_restart(tmp_path: Path, server_signal: signal
             running.wait_for(lambda: running.state() == "waiting for server")
             generator.stop()
             server.stop()
+            # stopping may start the server once more to free its registry slot
+            # (`DummyServer._reclaim`), and the service may have connected to it:
+            # its loop answers the state only once that client is closed too
+            running.wait_for(lambda: running.state() == "waiting for server")
             server = DummyServer(name, rate=RATE_AFTER, period=PERIOD, synchronous=True).start()
             generator = start_generator(name, 4, "counter-r")
             running.wait_event(events.ServerBack, timeout=30)
